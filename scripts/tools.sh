@@ -1,0 +1,64 @@
+# Shared by scripts/serve.sh and scripts/test.sh: environment, and installers that do
+# nothing when the tool is already there. Source it; do not run it.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Builds stay warm across clones and runs. The page (wasm32) has its own target folder so that
+# it can build while native code builds or runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bone-fracture/target}"
+WASM_TARGET_DIR="${WASM_TARGET_DIR:-$HOME/.cache/bone-fracture/target-wasm}"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+
+TRUNK_VERSION=0.21.14
+# The wasm-bindgen CLI must be the exact version of the crate in Cargo.lock.
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown \
+    || { step "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; }
+}
+
+need_trunk() {
+  trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION" \
+    || { step "installing trunk $TRUNK_VERSION (first time only, ~20 min)"; cargo install trunk --version "$TRUNK_VERSION" --locked; }
+}
+
+need_wasm_bindgen() {
+  wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION" \
+    || { step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"; cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force; }
+}
+
+# wasm-opt 132 (Debian's 108 emits wasm that fails at run time) and playwright-core.
+need_node_modules() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    step "installing npm packages (binaryen, playwright-core)"
+    npm ci --no-audit --no-fund
+  fi
+}
+
+# Debian packages, installed only when missing.
+need_debs() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+need_web_tools() {
+  need_wasm_target
+  need_node_modules
+  need_wasm_bindgen
+  need_trunk
+}
+
+# Trunk with the page's own target folder.
+trunk_wasm() { CARGO_TARGET_DIR="$WASM_TARGET_DIR" trunk "$@"; }

@@ -1,0 +1,54 @@
+//! `fracture evaluate`: score a model folder on any folder of class folders.
+
+use std::path::PathBuf;
+
+use bone_fracture::data::{load_folder, Xray};
+use bone_fracture::store::load_model_dir;
+use bone_fracture::train::evaluate;
+use clap::Args;
+
+use crate::Backend;
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// Model folder with model.json and model.bpk.
+    #[arg(long)]
+    model: PathBuf,
+    /// Folder of class folders.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print the metrics as one JSON object (keys: accuracy, top3_accuracy, loss, n, per_class, confusion, …).
+    #[arg(long)]
+    json: bool,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+}
+
+pub fn run(args: EvaluateArgs) -> Result<(), String> {
+    let device = args.backend.device()?;
+    let (card, model) = load_model_dir(&args.model, &device).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data).map_err(|e| e.to_string())?;
+    for (path, reason) in &dataset.skipped {
+        eprintln!("warning: skipped {}: {reason}", path.display());
+    }
+    let images: Vec<&Xray> = dataset.items.iter().map(|i| &i.xray).collect();
+    let labels: Vec<usize> = dataset.items.iter().map(|i| i.class.index()).collect();
+    let e = pollster::block_on(evaluate(&model, &images, &labels, args.batch_size, &device)).map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&e).expect("metrics serialise"));
+        return Ok(());
+    }
+    println!("{} on {} ({} images, {} skipped)", card.name, args.data.display(), e.n, dataset.skipped.len());
+    println!("accuracy {:.4} · top-3 {:.4} · loss {:.4} · macro-F1 {:.4}\n", e.accuracy, e.top3_accuracy, e.loss, e.macro_f1);
+    println!("{:<24} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "images");
+    for m in &e.per_class {
+        println!("{:<24} {:>9.3} {:>7.3} {:>7.3} {:>8}", m.class, m.precision, m.recall, m.f1, m.support);
+    }
+    println!("\nconfusion (rows: actual, columns: predicted, in the order above)");
+    for row in &e.confusion {
+        println!("{}", row.iter().map(|c| format!("{c:>4}")).collect::<String>());
+    }
+    Ok(())
+}

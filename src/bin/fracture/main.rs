@@ -1,0 +1,73 @@
+//! `fracture`: train, evaluate and publish the fracture classifiers on this machine.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod evaluate;
+#[cfg(not(target_arch = "wasm32"))]
+mod publish;
+#[cfg(not(target_arch = "wasm32"))]
+mod train;
+
+#[cfg(not(target_arch = "wasm32"))]
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Parser)]
+#[command(name = "fracture", version, about = "Bone fracture classification on X-rays with Burn")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model from a folder of class folders (defaults: the reference notebook's).
+    Train(train::TrainArgs),
+    /// Score a trained model on a folder of class folders.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Gather training runs into a shipped model's card and write public/models/index.json.
+    Publish(publish::PublishArgs),
+}
+
+/// Where the tensors live.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Backend {
+    /// Burn's ndarray backend on the CPU.
+    Cpu,
+    /// Burn's wgpu backend (Vulkan, Metal or DX12; Mesa's software Vulkan works too).
+    Wgpu,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Backend {
+    /// Opens the device.
+    pub fn device(self) -> Result<burn::tensor::Device, String> {
+        match self {
+            Backend::Cpu => Ok(burn::tensor::Device::ndarray()),
+            Backend::Wgpu => burn::tensor::Device::wgpu_options()
+                .init()
+                .map_err(|e| format!("no usable wgpu device ({e}); use `--backend cpu`")),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let result = match Cli::parse().command {
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Publish(args) => publish::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

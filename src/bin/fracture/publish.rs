@@ -1,0 +1,68 @@
+//! `fracture publish`: gather training runs into the shipped model's card and write the list
+//! of models the page offers (`public/models/index.json`).
+
+use std::path::PathBuf;
+
+use bone_fracture::store::{ModelCard, CARD_FILE};
+use clap::Args;
+use serde_json::json;
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// The shipped model's folder (its own run's metrics are already in its model.json).
+    #[arg(long)]
+    model: PathBuf,
+    /// Other run folders whose validation metrics are added: the same architecture's become
+    /// `metrics` entries, the others `comparison` entries.
+    #[arg(long, num_args = 1..)]
+    runs: Vec<PathBuf>,
+    /// The index to (re)write; it lists every folder beside `--model` that has weights.
+    #[arg(long)]
+    index: PathBuf,
+    /// The model the page loads first.
+    #[arg(long, default_value = "seed-cnn")]
+    default: String,
+}
+
+fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
+    let path = dir.join(CARD_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ModelCard::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn run(args: PublishArgs) -> Result<(), String> {
+    let mut card = read_card(&args.model)?;
+    card.comparison.clear();
+    for run in &args.runs {
+        let other = read_card(run)?;
+        for (split, metrics) in other.metrics {
+            if other.architecture.name() == card.architecture.name() {
+                card.metrics.entry(split).or_insert(metrics);
+            } else {
+                card.comparison.push(metrics);
+            }
+        }
+    }
+    let path = args.model.join(CARD_FILE);
+    std::fs::write(&path, card.to_json() + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+
+    let models_dir = args.index.parent().ok_or("the index path has no folder")?;
+    let mut models = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(models_dir).map_err(|e| e.to_string())?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if let Ok(card) = read_card(&entry.path()) {
+            if card.weights.is_some() {
+                let folder = entry.file_name().to_string_lossy().into_owned();
+                models.push(json!({ "id": card.id, "name": card.name, "path": format!("{folder}/") }));
+            }
+        }
+    }
+    if !models.iter().any(|m| m["id"] == args.default.as_str()) {
+        return Err(format!("the default model `{}` is not among the shipped models {models:?}", args.default));
+    }
+    let index = json!({ "default": args.default, "models": models });
+    std::fs::write(&args.index, serde_json::to_string_pretty(&index).expect("json") + "\n").map_err(|e| e.to_string())?;
+    eprintln!("wrote {} and {}", path.display(), args.index.display());
+    Ok(())
+}

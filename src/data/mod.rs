@@ -1,0 +1,11 @@
+//! Images in, tensors out: decoding and preprocessing, class folders, splits and batches.
+
+pub mod batch;
+pub mod decode;
+pub mod folder;
+pub mod split;
+
+pub use batch::images_to_tensor;
+pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
+pub use folder::{load_folder, Dataset, LabelledXray, LoadError};
+pub use split::{split, Split, SplitKind};

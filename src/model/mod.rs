@@ -1,0 +1,89 @@
+//! The networks: configuration and forward pass only, no I/O and no training.
+
+pub mod mlp;
+pub mod seed_cnn;
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use serde::{Deserialize, Serialize};
+
+pub use mlp::{Mlp, MlpConfig};
+pub use seed_cnn::{SeedCnn, SeedCnnConfig};
+
+/// Keras' default weight initialiser for `Dense` and `Conv2D` (`glorot_uniform`).
+pub const KERAS_INIT: burn::nn::Initializer = burn::nn::Initializer::XavierUniform { gain: 1.0 };
+/// Keras' `LeakyReLU` default slope (Burn's default is 0.01).
+pub const KERAS_LEAKY_SLOPE: f64 = 0.3;
+/// Keras' `BatchNormalization` epsilon.
+pub const KERAS_BN_EPSILON: f64 = 1e-3;
+/// Keras' `BatchNormalization(momentum=0.99)` in Burn's convention (weight of the new batch).
+pub const KERAS_BN_MOMENTUM: f64 = 0.01;
+
+/// Which network, with its configuration. Saved in `model.json`, so a weights file can be
+/// rebuilt into the right module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Architecture {
+    /// The reference notebook's four-layer CNN.
+    SeedCnn(SeedCnnConfig),
+    /// The reference notebook's MLP baseline.
+    Mlp(MlpConfig),
+}
+
+impl Architecture {
+    /// The notebook's CNN with its defaults.
+    pub fn seed_cnn() -> Self {
+        Architecture::SeedCnn(SeedCnnConfig::new())
+    }
+
+    /// The notebook's MLP with its defaults.
+    pub fn mlp() -> Self {
+        Architecture::Mlp(MlpConfig::new())
+    }
+
+    /// Short name used on the command line and in model ids.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Architecture::SeedCnn(_) => "seed-cnn",
+            Architecture::Mlp(_) => "mlp",
+        }
+    }
+
+    /// Builds the network with fresh (random) weights on `device`.
+    pub fn init(&self, device: &Device) -> Classifier {
+        match self {
+            Architecture::SeedCnn(config) => Classifier::SeedCnn(config.init(device)),
+            Architecture::Mlp(config) => Classifier::Mlp(config.init(device)),
+        }
+    }
+}
+
+/// Any of the project's image classifiers. Training, evaluation, storage and the page work on
+/// this type, so they serve every architecture through one code path.
+#[derive(Module, Debug)]
+pub enum Classifier {
+    SeedCnn(SeedCnn),
+    Mlp(Mlp),
+}
+
+impl Classifier {
+    /// Unnormalised class scores.
+    ///
+    /// The notebooks' final softmax is applied by [`Classifier::probabilities`]; training
+    /// folds it into the cross-entropy loss, which is the same function computed stably.
+    ///
+    /// # Shapes
+    /// - images: `[batch, 3, 256, 256]`, values in [0, 1]
+    /// - output: `[batch, 10]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::SeedCnn(model) => model.forward(images),
+            Classifier::Mlp(model) => model.forward(images),
+        }
+    }
+
+    /// Class probabilities (softmax of [`Classifier::forward`]), `[batch, 10]`.
+    pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
+        softmax(self.forward(images), 1)
+    }
+}

@@ -1,0 +1,209 @@
+//! Weights and `model.json` in and out, as bytes, so the command line and the browser share
+//! one format: a burn-store `.bpk` file (f16 weights, batch-norm statistics in f32) and a
+//! JSON model card naming the architecture, preprocessing, training run, metrics and the
+//! weights' sha256.
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::classes::FractureClass;
+use crate::data::INPUT_SIZE;
+use crate::model::{Architecture, Classifier};
+use crate::train::{Evaluation, TrainingConfig};
+
+/// File name of the weights inside a model folder.
+pub const WEIGHTS_FILE: &str = "model.bpk";
+/// File name of the model card inside a model folder.
+pub const CARD_FILE: &str = "model.json";
+
+/// How an image becomes the model's input; the page shows this and must match it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub width: usize,
+    pub height: usize,
+    pub channels: usize,
+    pub layout: String,
+    pub resize: String,
+    pub scale: String,
+}
+
+impl Default for InputSpec {
+    fn default() -> Self {
+        InputSpec {
+            width: INPUT_SIZE,
+            height: INPUT_SIZE,
+            channels: 3,
+            layout: "NCHW, RGB".into(),
+            resize: "bilinear, half-pixel centres, no antialiasing (tf.image.resize)".into(),
+            scale: "pixel / 255, in [0, 1]".into(),
+        }
+    }
+}
+
+/// The weights file a card describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: usize,
+    pub dtype: String,
+}
+
+/// Validation metrics of one training run, with where they came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// Architecture name (`seed-cnn`, `mlp`).
+    pub model: String,
+    pub split: crate::data::SplitKind,
+    /// 1-based epoch kept (lowest validation loss).
+    pub best_epoch: usize,
+    pub train_images: usize,
+    pub valid_images: usize,
+    pub validation: Evaluation,
+}
+
+/// `model.json`: everything needed to rebuild, use and judge a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub id: String,
+    pub name: String,
+    /// Class folder names in output-index order.
+    pub classes: Vec<String>,
+    pub input: InputSpec,
+    pub architecture: Architecture,
+    pub parameters: usize,
+    pub training: TrainingConfig,
+    /// `None` for a card that records metrics only (a model too large to ship).
+    pub weights: Option<WeightsInfo>,
+    /// Metrics of these weights' own run, keyed by split (`group` or `random`).
+    pub metrics: BTreeMap<String, RunMetrics>,
+    /// Other runs to compare with (the same architecture on the other split, other models).
+    #[serde(default)]
+    pub comparison: Vec<RunMetrics>,
+}
+
+/// Why weights or a card could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the weights file is damaged or is not a burnpack file: {0}")]
+    Weights(String),
+    #[error("the weights do not fit the {architecture} architecture: {message}")]
+    Mismatch { architecture: String, message: String },
+    #[error("the weights' sha256 is {actual}, but model.json expects {expected}: the download is corrupt or stale")]
+    Checksum { expected: String, actual: String },
+    #[error("model.json is not valid: {0}")]
+    Card(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ModelCard {
+    /// A card for a freshly trained model.
+    pub fn new(id: &str, name: &str, model: &Classifier, training: TrainingConfig) -> Self {
+        ModelCard {
+            id: id.into(),
+            name: name.into(),
+            classes: FractureClass::ALL.iter().map(|c| c.folder_name().to_string()).collect(),
+            input: InputSpec::default(),
+            architecture: training.architecture.clone(),
+            parameters: model.num_params(),
+            training,
+            weights: None,
+            metrics: BTreeMap::new(),
+            comparison: Vec::new(),
+        }
+    }
+
+    /// Parses `model.json` and checks that its classes are this build's classes.
+    pub fn from_json(json: &str) -> Result<Self, StoreError> {
+        let card: ModelCard = serde_json::from_str(json).map_err(|e| StoreError::Card(e.to_string()))?;
+        let expected: Vec<_> = FractureClass::ALL.iter().map(|c| c.folder_name()).collect();
+        if card.classes != expected {
+            return Err(StoreError::Card(format!("its classes {:?} are not {:?}", card.classes, expected)));
+        }
+        Ok(card)
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model card always serialises")
+    }
+}
+
+/// Serialises the weights as a burnpack file, f16 except batch-norm statistics.
+///
+/// Reads every tensor synchronously: native only, or the CPU backend in a browser.
+pub fn weights_to_bytes(model: &Classifier) -> Result<Vec<u8>, StoreError> {
+    let mut store = BurnpackStore::from_bytes(None).with_to_adapter(HalfPrecisionAdapter::new());
+    model.save_into(&mut store).map_err(|e| StoreError::Weights(e.to_string()))?;
+    let bytes = store.get_bytes().map_err(|e| StoreError::Weights(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// Builds `architecture` on `device` and loads weights into it; the result is in evaluation mode.
+pub fn classifier_from_bytes(architecture: &Architecture, bytes: &[u8], device: &Device) -> Result<Classifier, StoreError> {
+    let mut model = architecture.init(device);
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())))
+        .with_from_adapter(HalfPrecisionAdapter::new());
+    let result = model.load_from(&mut store).map_err(|e| StoreError::Weights(e.to_string()))?;
+    if !result.missing.is_empty() || !result.unused.is_empty() || !result.errors.is_empty() {
+        return Err(StoreError::Mismatch {
+            architecture: architecture.name().into(),
+            message: format!("missing {:?}, unexpected {:?}, errors {:?}", result.missing, result.unused, result.errors),
+        });
+    }
+    Ok(model.valid())
+}
+
+/// Loads weights after checking them against the card's sha256.
+pub fn classifier_from_card(card: &ModelCard, bytes: &[u8], device: &Device) -> Result<Classifier, StoreError> {
+    if let Some(info) = &card.weights {
+        let actual = sha256_hex(bytes);
+        if actual != info.sha256 {
+            return Err(StoreError::Checksum { expected: info.sha256.clone(), actual });
+        }
+    }
+    classifier_from_bytes(&card.architecture, bytes, device)
+}
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `model.bpk` (when `model` is given) and `model.json` into `dir`, filling in the
+/// card's weights entry.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_model_dir(dir: &std::path::Path, card: &mut ModelCard, model: Option<&Classifier>) -> Result<(), StoreError> {
+    let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    if let Some(model) = model {
+        let bytes = weights_to_bytes(model)?;
+        card.weights = Some(WeightsInfo {
+            file: WEIGHTS_FILE.into(),
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len(),
+            dtype: "f16 (batch-norm in f32)".into(),
+        });
+        std::fs::write(dir.join(WEIGHTS_FILE), bytes).map_err(io)?;
+    }
+    std::fs::write(dir.join(CARD_FILE), card.to_json() + "\n").map_err(io)
+}
+
+/// Reads `model.json` and its weights from `dir`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_model_dir(dir: &std::path::Path, device: &Device) -> Result<(ModelCard, Classifier), StoreError> {
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| StoreError::Io(format!("{}: {e}", dir.join(name).display())));
+    let card = ModelCard::from_json(&String::from_utf8_lossy(&read(CARD_FILE)?))?;
+    let info = card.weights.as_ref().ok_or_else(|| {
+        StoreError::Card(format!("{} records metrics only and has no weights", dir.join(CARD_FILE).display()))
+    })?;
+    let bytes = read(&info.file)?;
+    let model = classifier_from_card(&card, &bytes, device)?;
+    Ok((card, model))
+}

@@ -1,0 +1,167 @@
+//! The epoch loop: shuffled batches, per-batch and per-epoch reports, validation after each
+//! epoch, and the best epoch by validation loss kept (the notebook's `ModelCheckpoint`).
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use burn::prelude::*;
+
+use super::{evaluate, Evaluation, TrainError, Trainer, TrainingConfig};
+use crate::data::LabelledXray;
+use crate::model::Classifier;
+
+/// Progress after one batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based batch within the epoch.
+    pub batch: usize,
+    pub batches: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub images_per_second: f64,
+    /// Estimated time to the end of the run.
+    pub seconds_left: f64,
+}
+
+/// One line of the per-epoch log (`metrics.jsonl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub valid_loss: f64,
+    pub valid_accuracy: f64,
+    pub valid_top3_accuracy: f64,
+    pub seconds: f64,
+    pub images_per_second: f64,
+    /// Whether this epoch has the lowest validation loss so far (and is the one kept).
+    pub best: bool,
+}
+
+/// Receives progress while training and may ask it to stop.
+pub trait TrainObserver {
+    fn on_batch(&mut self, _report: &BatchReport) {}
+    fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// Checked after every batch; `true` ends the run after the current step.
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+}
+
+impl TrainObserver for () {}
+
+/// The result of a run.
+pub struct FitOutcome {
+    /// The model of the best epoch, in evaluation mode.
+    pub model: Classifier,
+    /// 1-based epoch of `model`; 0 when stopped before the first epoch ended (then `model`
+    /// is the starting model).
+    pub best_epoch: usize,
+    /// Validation metrics of `model`.
+    pub evaluation: Option<Evaluation>,
+    pub history: Vec<EpochReport>,
+    /// Whether the observer stopped the run early.
+    pub stopped: bool,
+}
+
+/// Trains `model` on `train`, validating on `valid` after each epoch.
+pub async fn fit(
+    config: &TrainingConfig,
+    model: Classifier,
+    train: &[&LabelledXray],
+    valid: &[&LabelledXray],
+    device: &Device,
+    observer: &mut impl TrainObserver,
+) -> Result<FitOutcome, TrainError> {
+    if train.is_empty() {
+        return Err(TrainError::NoData("the training part of the split is empty".into()));
+    }
+    device.seed(config.seed);
+    let mut trainer = Trainer::new(model.clone(), &config.adam(), config.learning_rate, device);
+    let mut outcome = FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false };
+    let batch_size = config.batch_size.max(1);
+    let batches = train.len().div_ceil(batch_size);
+    let total_steps = batches * config.epochs;
+    let started = Instant::now();
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let (valid_images, valid_labels) = images_and_labels(valid);
+
+    for epoch in 1..=config.epochs {
+        let epoch_started = Instant::now();
+        order.shuffle(&mut StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64)));
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (b, chunk) in order.chunks(batch_size).enumerate() {
+            let items: Vec<&LabelledXray> = chunk.iter().map(|&i| train[i]).collect();
+            let (images, labels) = images_and_labels(&items);
+            let stats = trainer.step(&images, &labels).await?;
+            if !stats.loss.is_finite() {
+                return Err(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
+            }
+            loss_sum += stats.loss as f64 * stats.images as f64;
+            correct += stats.correct;
+            seen += stats.images;
+            let done = (epoch - 1) * batches + b + 1;
+            let elapsed = started.elapsed().as_secs_f64();
+            observer.on_batch(&BatchReport {
+                epoch,
+                batch: b + 1,
+                batches,
+                loss: stats.loss,
+                accuracy: stats.correct as f32 / stats.images as f32,
+                images_per_second: seen as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9),
+                seconds_left: elapsed / done as f64 * (total_steps - done) as f64,
+            });
+            if observer.should_stop() {
+                outcome.stopped = true;
+                break;
+            }
+        }
+        if outcome.stopped && seen < train.len() {
+            break; // a partial epoch is not validated or kept
+        }
+        let seconds = epoch_started.elapsed().as_secs_f64();
+        let model = trainer.model();
+        let evaluation = if valid.is_empty() {
+            None
+        } else {
+            Some(evaluate(&model, &valid_images, &valid_labels, batch_size, device).await?)
+        };
+        // Without validation images the latest epoch is kept.
+        let valid_loss = evaluation.as_ref().map_or(f64::NAN, |e| e.loss);
+        let best = match &outcome.evaluation {
+            Some(previous) => valid_loss < previous.loss,
+            None => true,
+        };
+        let report = EpochReport {
+            epoch,
+            train_loss: loss_sum / seen as f64,
+            train_accuracy: correct as f64 / seen as f64,
+            valid_loss,
+            valid_accuracy: evaluation.as_ref().map_or(f64::NAN, |e| e.accuracy),
+            valid_top3_accuracy: evaluation.as_ref().map_or(f64::NAN, |e| e.top3_accuracy),
+            seconds,
+            images_per_second: seen as f64 / seconds.max(1e-9),
+            best,
+        };
+        observer.on_epoch(&report);
+        outcome.history.push(report);
+        if best {
+            outcome.model = model;
+            outcome.best_epoch = epoch;
+            outcome.evaluation = evaluation;
+        }
+        if outcome.stopped {
+            break;
+        }
+    }
+    Ok(outcome)
+}
+
+fn images_and_labels<'a>(items: &[&'a LabelledXray]) -> (Vec<&'a crate::data::Xray>, Vec<usize>) {
+    items.iter().map(|item| (&item.xray, item.class.index())).unzip()
+}

@@ -1,0 +1,26 @@
+//! Training and evaluation: one hand-written loop for the command line and the browser.
+//!
+//! Everything here is `async` because a browser cannot block on the GPU: on WebGPU every read
+//! of a tensor must be awaited. Native callers run the same futures to completion with a
+//! blocking executor, so the command line, the tests and the page share one code path.
+
+pub mod config;
+pub mod fit;
+pub mod metrics;
+pub mod step;
+
+pub use config::TrainingConfig;
+pub use fit::{fit, BatchReport, EpochReport, FitOutcome, TrainObserver};
+pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
+pub use step::{evaluate, predict, StepStats, Trainer};
+
+/// A failure while training or evaluating.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("reading a result back from the device failed: {0}")]
+    Device(String),
+    #[error("the loss became {value} at epoch {epoch}, batch {batch}; try a lower learning rate")]
+    NonFiniteLoss { epoch: usize, batch: usize, value: f32 },
+    #[error("nothing to train on: {0}")]
+    NoData(String),
+}

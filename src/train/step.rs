@@ -1,0 +1,110 @@
+//! The one training step (forward → loss → backward → Adam) and batched prediction.
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+
+use super::{Evaluation, TrainError};
+use crate::data::{images_to_tensor, Xray};
+use crate::model::Classifier;
+use crate::NUM_CLASSES;
+
+/// What one step measured on its batch, read back from the device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean cross-entropy of the batch before the update.
+    pub loss: f32,
+    /// Correct top-1 predictions in the batch before the update.
+    pub correct: usize,
+    pub images: usize,
+}
+
+/// A model being trained with its optimiser state.
+pub struct Trainer {
+    model: Classifier,
+    optimizer: ModuleOptimizer,
+    learning_rate: f64,
+    device: Device,
+}
+
+impl Trainer {
+    /// Starts training `model` (from any device) on `device`'s autodiff counterpart.
+    pub fn new(model: Classifier, adam: &burn::optim::AdamConfig, learning_rate: f64, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let model = model.to_device(&device).train();
+        Trainer { model, optimizer: adam.init(), learning_rate, device }
+    }
+
+    /// One optimisation step on one batch.
+    pub async fn step(&mut self, images: &[&Xray], labels: &[usize]) -> Result<StepStats, TrainError> {
+        let inputs = images_to_tensor(images.iter().copied(), &self.device);
+        let targets = labels_to_tensor(labels, &self.device);
+        let logits = self.model.forward(inputs);
+        let loss = CrossEntropyLossConfig::new().init(&self.device).forward(logits.clone(), targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let loss_value = read_f32(loss.detach()).await?[0];
+        let scores = read_f32(logits.detach()).await?;
+        self.model = self.optimizer.step(self.learning_rate, self.model.clone(), grads);
+        let correct = scores
+            .chunks_exact(NUM_CLASSES)
+            .zip(labels)
+            .filter(|(row, &label)| argmax(row) == label)
+            .count();
+        Ok(StepStats { loss: loss_value, correct, images: labels.len() })
+    }
+
+    /// The model in evaluation mode (no autodiff, dropout off, batch-norm running statistics).
+    pub fn model(&self) -> Classifier {
+        self.model.valid()
+    }
+}
+
+/// Class probabilities for each image, computed in batches of `batch_size`.
+/// `model` must be in evaluation mode (`valid()`).
+pub async fn predict(
+    model: &Classifier,
+    images: &[&Xray],
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
+    let mut rows = Vec::with_capacity(images.len());
+    for chunk in images.chunks(batch_size.max(1)) {
+        let probabilities = softmax(model.forward(images_to_tensor(chunk.iter().copied(), device)), 1);
+        let values = read_f32(probabilities).await?;
+        rows.extend(values.chunks_exact(NUM_CLASSES).map(|row| {
+            let mut out = [0.0; NUM_CLASSES];
+            out.copy_from_slice(row);
+            out
+        }));
+    }
+    Ok(rows)
+}
+
+/// Predicts every image and scores the predictions against `labels`.
+pub async fn evaluate(
+    model: &Classifier,
+    images: &[&Xray],
+    labels: &[usize],
+    batch_size: usize,
+    device: &Device,
+) -> Result<Evaluation, TrainError> {
+    let probabilities = predict(model, images, batch_size, device).await?;
+    Ok(Evaluation::from_probabilities(&probabilities, labels))
+}
+
+fn labels_to_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
+    let values: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+    Tensor::from_data(TensorData::new(values, [labels.len()]), device)
+}
+
+/// Reads a tensor back to the host; awaited, so it also works on WebGPU in a browser.
+async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+}
+
+fn argmax(row: &[f32]) -> usize {
+    // The first of equal maxima, as `ranked_classes` orders ties.
+    row.iter().enumerate().min_by(|a, b| b.1.total_cmp(a.1)).map_or(0, |(i, _)| i)
+}

@@ -1,0 +1,24 @@
+//! Generated fixtures shared by the integration tests.
+#![allow(dead_code)]
+
+use bone_fracture::data::{decode_xray, Xray};
+use image::{ImageFormat, Rgb, RgbImage};
+
+/// A synthetic "X-ray" whose pattern depends on `label`: stripes of a label-dependent period
+/// and angle on a dark background, so a network can tell the classes apart.
+pub fn synthetic_png(label: usize, width: u32, height: u32) -> Vec<u8> {
+    let period = 6.0 + 3.0 * label as f32;
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        let t = if label % 2 == 0 { x as f32 + 0.3 * y as f32 } else { y as f32 - 0.5 * x as f32 };
+        let v = if (t / period).rem_euclid(2.0) < 1.0 { 200 } else { 30 };
+        Rgb([v, v, v])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Png).expect("encoding a fixture");
+    bytes.into_inner()
+}
+
+/// The preprocessed synthetic image of `label`.
+pub fn synthetic_xray(label: usize) -> Xray {
+    decode_xray(&synthetic_png(label, 96, 80)).expect("fixtures decode")
+}

@@ -1,0 +1,77 @@
+//! Output shapes of both models, and save → load round trips.
+
+mod common;
+
+use bone_fracture::data::images_to_tensor;
+use bone_fracture::model::Architecture;
+use bone_fracture::store::{classifier_from_bytes, classifier_from_card, weights_to_bytes, ModelCard, StoreError};
+use bone_fracture::train::TrainingConfig;
+use bone_fracture::data::SplitKind;
+use burn::prelude::*;
+
+fn batch(n: usize, device: &Device) -> Tensor<4> {
+    let xrays: Vec<_> = (0..n).map(common::synthetic_xray).collect();
+    images_to_tensor(&xrays, device)
+}
+
+#[test]
+fn both_models_map_a_batch_to_ten_probabilities() {
+    let device = Device::ndarray();
+    for architecture in [Architecture::seed_cnn(), Architecture::mlp()] {
+        let model = architecture.init(&device).valid();
+        let probabilities = model.probabilities(batch(3, &device));
+        assert_eq!(probabilities.dims(), [3, 10], "{}", architecture.name());
+        let sums = probabilities.sum_dim(1).into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+        assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-5), "{sums:?}");
+    }
+}
+
+#[test]
+fn parameter_counts_match_the_notebook_models() {
+    let device = Device::ndarray();
+    // Conv: 3·3·c_in·c_out + c_out, BN: 2·c (trainable); dense 57600·100 + 100, 100·10 + 10.
+    let cnn = Architecture::seed_cnn().init(&device);
+    let convs: usize = [(3, 32), (32, 64), (64, 128), (128, 256)].iter().map(|&(i, o)| 9 * i * o + o + 2 * o).sum();
+    assert_eq!(cnn.num_params(), convs + 57_600 * 100 + 100 + 100 * 10 + 10);
+    // The MLP's first layer alone has 196608 · 300 weights: about 59 M parameters in all.
+    let mlp = Architecture::mlp().init(&device);
+    assert!((59_000_000..60_000_000).contains(&mlp.num_params()), "{}", mlp.num_params());
+}
+
+#[test]
+fn save_then_load_gives_identical_predictions() {
+    let device = Device::ndarray();
+    let model = Architecture::seed_cnn().init(&device).valid();
+    let bytes = weights_to_bytes(&model).unwrap();
+    let loaded = classifier_from_bytes(&Architecture::seed_cnn(), &bytes, &device).unwrap();
+    // Stored in f16: the first load rounds; after that a round trip changes nothing.
+    let again = classifier_from_bytes(&Architecture::seed_cnn(), &weights_to_bytes(&loaded).unwrap(), &device).unwrap();
+    let input = batch(4, &device);
+    let p = |m: &bone_fracture::model::Classifier| {
+        m.probabilities(input.clone()).into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+    };
+    let (original, first, second) = (p(&model), p(&loaded), p(&again));
+    assert_eq!(first, second, "a loaded model saved and loaded again predicts identically");
+    let max_diff = original.iter().zip(&first).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(max_diff < 1e-2, "f16 storage moved a probability by {max_diff}");
+}
+
+#[test]
+fn wrong_or_damaged_weights_are_refused_with_a_message() {
+    let device = Device::ndarray();
+    let cnn = Architecture::seed_cnn().init(&device).valid();
+    let bytes = weights_to_bytes(&cnn).unwrap();
+    let damaged = classifier_from_bytes(&Architecture::seed_cnn(), &bytes[..bytes.len() / 3], &device);
+    assert!(matches!(damaged, Err(StoreError::Weights(_))), "{damaged:?}");
+    let wrong = classifier_from_bytes(&Architecture::mlp(), &bytes, &device);
+    assert!(matches!(wrong, Err(StoreError::Mismatch { .. }) | Err(StoreError::Weights(_))), "{wrong:?}");
+    let mut card = ModelCard::new("t", "t", &cnn, TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group));
+    card.weights = Some(bone_fracture::store::WeightsInfo {
+        file: "model.bpk".into(),
+        sha256: "0".repeat(64),
+        bytes: bytes.len(),
+        dtype: "f16".into(),
+    });
+    let err = classifier_from_card(&card, &bytes, &device).unwrap_err();
+    assert!(err.to_string().contains("sha256"), "{err}");
+}

@@ -1,0 +1,52 @@
+//! The shared training step lowers the loss on a tiny batch, on the CPU backend and on wgpu,
+//! and both backends agree.
+
+mod common;
+
+use bone_fracture::data::Xray;
+use bone_fracture::model::{Architecture, SeedCnnConfig};
+use bone_fracture::train::{Trainer, TrainingConfig};
+use bone_fracture::data::SplitKind;
+use burn::prelude::*;
+
+/// Dropout off, so that two measurements of the same batch differ only by the update.
+fn deterministic_cnn() -> Architecture {
+    Architecture::SeedCnn(SeedCnnConfig::new().with_dropout(0.0))
+}
+
+fn tiny_batch() -> (Vec<Xray>, Vec<usize>) {
+    let labels = vec![0, 3, 5, 9];
+    (labels.iter().map(|&l| common::synthetic_xray(l)).collect(), labels)
+}
+
+/// Loss before and after one step, measured on the same batch.
+fn two_losses(device: &Device, architecture: &Architecture) -> (f32, f32) {
+    let config = TrainingConfig::new(architecture.clone(), SplitKind::Group);
+    Device::ndarray().seed(7);
+    // Weights are always initialised on the CPU so that every backend starts from the same model.
+    let model = architecture.init(&Device::ndarray());
+    let mut trainer = Trainer::new(model, &config.adam(), config.learning_rate, device);
+    let (images, labels) = tiny_batch();
+    let images: Vec<&Xray> = images.iter().collect();
+    let first = pollster::block_on(trainer.step(&images, &labels)).expect("first step");
+    let second = pollster::block_on(trainer.step(&images, &labels)).expect("second step");
+    (first.loss, second.loss)
+}
+
+#[test]
+fn one_step_lowers_the_loss_on_the_cpu_backend() {
+    for architecture in [deterministic_cnn(), Architecture::mlp()] {
+        let (before, after) = two_losses(&Device::ndarray(), &architecture);
+        assert!(after < before, "{}: loss {before} → {after}", architecture.name());
+    }
+}
+
+#[test]
+fn one_step_lowers_the_loss_on_wgpu_and_agrees_with_the_cpu() {
+    let device = Device::wgpu_options().init().expect("a wgpu adapter (Mesa's lavapipe is enough)");
+    let (gpu_before, gpu_after) = two_losses(&device, &deterministic_cnn());
+    assert!(gpu_after < gpu_before, "wgpu: loss {gpu_before} → {gpu_after}");
+    let (cpu_before, cpu_after) = two_losses(&Device::ndarray(), &deterministic_cnn());
+    assert!((gpu_before - cpu_before).abs() < 1e-3, "first loss: wgpu {gpu_before}, cpu {cpu_before}");
+    assert!((gpu_after - cpu_after).abs() < 1e-2, "after one step: wgpu {gpu_after}, cpu {cpu_after}");
+}
