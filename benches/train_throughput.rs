@@ -18,6 +18,7 @@ fn main() {
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let steps: usize = option("--steps").map_or(6, |s| s.parse().expect("--steps takes a number"));
     let device = match backend {
+        #[allow(deprecated)] // ndarray: this project's CPU backend (deprecated in Burn 0.22 for flex)
         "cpu" => Device::ndarray(),
         "wgpu" => Device::wgpu_options().init().expect("a wgpu adapter"),
         other => panic!("unknown backend {other}; use cpu or wgpu"),

@@ -47,6 +47,8 @@ impl Backend {
     /// Opens the device.
     pub fn device(self) -> Result<burn::tensor::Device, String> {
         match self {
+            // Deprecated in Burn 0.22 in favour of `flex`; ndarray is still this project's CPU backend.
+            #[allow(deprecated)]
             Backend::Cpu => Ok(burn::tensor::Device::ndarray()),
             Backend::Wgpu => burn::tensor::Device::wgpu_options()
                 .init()
