@@ -2,8 +2,6 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 
 const TYPES = {
@@ -34,8 +32,9 @@ export async function serveDist(root = 'dist', prefix = '/') {
 export async function launchChromium({ webgpu = false } = {}) {
   const args = [
     '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--no-first-run', '--disable-quic', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
+    '--no-first-run', '--disable-quic',
   ];
+  // Playwright starts every launch with a fresh, empty user-data-dir of its own.
   if (webgpu) args.push('--enable-unsafe-webgpu');
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
 }
