@@ -10,6 +10,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bone-fracture/target}"
 WASM_TARGET_DIR="${WASM_TARGET_DIR:-$HOME/.cache/bone-fracture/target-wasm}"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 
+# Mesa's Vulkan loader (wgpu on lavapipe) complains without a runtime folder.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"
+  export XDG_RUNTIME_DIR
+fi
+
 TRUNK_VERSION=0.21.14
 # The wasm-bindgen CLI must be the exact version of the crate in Cargo.lock.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
