@@ -2,7 +2,7 @@
 //! for one backend per process (so that peak memory is that backend's own).
 //!
 //! `scripts/bench-train.sh` runs it for the CPU backend and wgpu and prints a table. Direct use:
-//! `cargo bench --bench train_throughput -- cpu|wgpu [--data DIR] [--steps N]`.
+//! `cargo bench --bench train_throughput -- cpu|flex|wgpu [--data DIR] [--steps N]`.
 
 use std::time::Instant;
 
@@ -20,8 +20,9 @@ fn main() {
     let device = match backend {
         #[allow(deprecated)] // ndarray: this project's CPU backend (deprecated in Burn 0.22 for flex)
         "cpu" => Device::ndarray(),
+        "flex" => Device::flex(),
         "wgpu" => Device::wgpu_options().init().expect("a wgpu adapter"),
-        other => panic!("unknown backend {other}; use cpu or wgpu"),
+        other => panic!("unknown backend {other}; use cpu, flex or wgpu"),
     };
     let config = TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group);
     let images: Vec<Xray> = match option("--data") {

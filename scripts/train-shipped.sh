@@ -2,20 +2,19 @@
 # Reproduces public/models/ from the data: the seed CNN on the group split (the shipped
 # weights), the CNN on the notebook's random split and the MLP on both (metrics only), then
 # gathers their metrics into public/models/seed-cnn/model.json and writes index.json.
-# Usage: scripts/train-shipped.sh [DATA_DIR] [BACKEND]   (two runs at a time)
+# Usage: scripts/train-shipped.sh [DATA_DIR] [BACKEND]   (BACKEND: flex (default), cpu, wgpu)
+# One run at a time: the flex backend already uses every core.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 data="${1:-../shared/data/bone-break}"
-backend="${2:-cpu}"
+backend="${2:-flex}"
 cargo build --release --locked --bin fracture
 fracture="$CARGO_TARGET_DIR/release/fracture"
 mkdir -p runs
 train() { "$fracture" train --data "$data" --backend "$backend" "$@"; }
-train --model cnn --split group --out public/models/seed-cnn 2>runs/seed-cnn-group.log &
+train --model cnn --split group --out public/models/seed-cnn 2>runs/seed-cnn-group.log
 train --model cnn --split random --out runs/seed-cnn-random --no-weights 2>runs/seed-cnn-random.log
-wait
-train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-group.log &
+train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-group.log
 train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-random.log
-wait
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
   --index public/models/index.json

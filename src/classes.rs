@@ -63,6 +63,22 @@ impl FractureClass {
         }
     }
 
+    /// A short lower-case name for file names and ids (`fracture-dislocation`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            FractureClass::Avulsion => "avulsion",
+            FractureClass::Comminuted => "comminuted",
+            FractureClass::FractureDislocation => "fracture-dislocation",
+            FractureClass::Greenstick => "greenstick",
+            FractureClass::Hairline => "hairline",
+            FractureClass::Impacted => "impacted",
+            FractureClass::Longitudinal => "longitudinal",
+            FractureClass::Oblique => "oblique",
+            FractureClass::Pathological => "pathological",
+            FractureClass::Spiral => "spiral",
+        }
+    }
+
     /// Finds the class for a folder name; case and surrounding spaces do not matter.
     pub fn from_folder_name(name: &str) -> Option<Self> {
         let name = name.trim();

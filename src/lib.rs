@@ -9,6 +9,7 @@ pub mod data;
 pub mod model;
 pub mod store;
 pub mod train;
+pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -1,33 +1,54 @@
-//! The web page (Leptos, client-side rendering).
+//! The web page (Leptos, client-side rendering). One file a section; the model runs in a Web
+//! Worker (`crate::worker`), reached only through messages.
+
+mod backend_bar;
+mod classify;
+mod engine_link;
+mod gallery;
+mod model_card;
+mod probabilities;
+mod upload;
 
 use leptos::prelude::*;
 
-use crate::classes::FractureClass;
+use crate::worker::BackendKind;
+use backend_bar::{BackendBar, ModelStatus};
+use classify::ClassifySection;
+pub use engine_link::{BackendState, EngineLink, ModelState};
+use model_card::ModelCardSection;
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    let link = EngineLink::spawn(BackendKind::WebGpu);
+    provide_context(link);
+    // index.html shows a "needs WebAssembly" line until the app starts.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
     view! {
         <header class="masthead">
             <h1>"Bone fracture classifier"</h1>
             <p class="tagline">
-                "A convolutional network, written in Rust with Burn, that sorts X-rays into ten fracture types — in your browser."
+                "A convolutional network, written in Rust with Burn, sorts X-rays into ten fracture types — "
+                "entirely in your browser, on WebGPU or the CPU."
             </p>
-            <p class="notice">"Research demo, not a medical device."</p>
+            <p class="notice" role="note">"Research demo, not a medical device. Do not use it to diagnose anyone."</p>
+            <nav>
+                <a href="#classify">"Classify"</a>
+                <a href="#model-card">"Model card"</a>
+            </nav>
         </header>
+        <BackendBar />
+        <ModelStatus />
         <main>
-            <section class="classes">
-                <h2>"The ten fracture types"</h2>
-                <ul>
-                    {FractureClass::ALL
-                        .iter()
-                        .map(|class| view! { <li><strong>{class.folder_name()}</strong>" — "{class.description()}</li> })
-                        .collect_view()}
-                </ul>
-            </section>
+            <ClassifySection />
+            <ModelCardSection />
         </main>
         <footer>
-            "Data: Bone Break Classification Image Dataset (Kaggle, pkdarabi; Roboflow export), CC BY 4.0."
+            "X-rays: Bone Break Classification Image Dataset (pkdarabi, Kaggle; Roboflow export), "
+            <a href="https://creativecommons.org/licenses/by/4.0/" rel="license">"CC BY 4.0"</a>
+            ". Built with Rust, Burn and Leptos."
         </footer>
     }
 }

@@ -9,15 +9,25 @@ const TYPES = {
   '.json': 'application/json', '.bpk': 'application/octet-stream', '.jpg': 'image/jpeg', '.png': 'image/png',
 };
 
-/** Serves `root` under `prefix` (e.g. "/" or "/bone-fracture/") on a free port. */
+/**
+ * Serves `root` under `prefix` (e.g. "/" or "/bone-fracture/") on a free port.
+ * `faults` maps a path ending (e.g. "model.bpk") to "corrupt" or "404", for failure tests;
+ * `requests` records every path asked for.
+ */
 export async function serveDist(root = 'dist', prefix = '/') {
+  const faults = new Map();
+  const requests = [];
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    requests.push(url.pathname);
     if (!url.pathname.startsWith(prefix)) { res.writeHead(404).end(); return; }
+    const fault = [...faults].find(([suffix]) => url.pathname.endsWith(suffix))?.[1];
+    if (fault === '404') { res.writeHead(404).end(); return; }
     let path = normalize(join(root, decodeURIComponent(url.pathname.slice(prefix.length))));
     try {
       if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
       const body = await readFile(path);
+      if (fault === 'corrupt') body[Math.floor(body.length / 2)] ^= 0xff;
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
     } catch {
       res.writeHead(404).end();
@@ -25,7 +35,7 @@ export async function serveDist(root = 'dist', prefix = '/') {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, faults, requests, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Headless Debian Chromium; `webgpu` adds SwiftShader WebGPU. */
@@ -37,4 +47,43 @@ export async function launchChromium({ webgpu = false } = {}) {
   // Playwright starts every launch with a fresh, empty user-data-dir of its own.
   if (webgpu) args.push('--enable-unsafe-webgpu');
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
+}
+
+/** Page object for the classifier page. */
+export class ClassifierPage {
+  constructor(page) {
+    this.page = page;
+    this.errors = [];
+    page.on('pageerror', (e) => this.errors.push(e.message));
+  }
+
+  /** Opens the page and waits until the model is loaded (SwiftShader and debug-free wasm take a while). */
+  async open(url) {
+    await this.page.goto(url);
+    await this.page.waitForSelector('[data-testid=model-ready], [data-testid=model-error]', { timeout: 180_000 });
+  }
+
+  backend() { return this.page.getAttribute('[data-testid=backend]', 'data-backend'); }
+
+  seq() { return this.page.getAttribute('[data-testid=result]', 'data-seq').then(Number); }
+
+  /** Sets a file on the picker and waits for the result's `data-seq` to grow by one. */
+  async upload(file) {
+    const before = await this.seq();
+    await this.page.setInputFiles('input[data-testid=file-input]', file);
+    await this.waitForSeq(before + 1);
+  }
+
+  async waitForSeq(n) {
+    await this.page.waitForSelector(`[data-testid=result][data-seq="${n}"]`, { timeout: 120_000 });
+  }
+
+  /** The shown probabilities by class slug, or null when the result is an error. */
+  async probabilities() {
+    const rows = await this.page.$$eval('[data-testid=probabilities] li', (lis) =>
+      lis.map((li) => [li.dataset.class, Number(li.dataset.probability)]));
+    return rows.length ? Object.fromEntries(rows) : null;
+  }
+
+  errorText() { return this.page.textContent('[data-testid=result-error]'); }
 }

@@ -1,20 +1,85 @@
-// The release build of the page starts in real Chromium: the wasm instantiates and Leptos renders.
+// The release build, served from a sub-path as on GitHub Pages, loads its model in real Chromium
+// on WebGPU (SwiftShader), classifies uploads and samples, reports bad files and keeps working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchChromium } from './browser.mjs';
+import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { fixtures } from './fixtures.mjs';
 
-let server, browser;
-before(async () => { server = await serveDist(); browser = await launchChromium(); });
+let server, browser, files;
+before(async () => {
+  files = await fixtures();
+  server = await serveDist('dist', '/bone-fracture/');
+  browser = await launchChromium({ webgpu: true });
+});
 after(async () => { await browser?.close(); await server?.close(); });
 
-test('the page renders its heading, the ten classes and the dataset credit', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('h1', { timeout: 30_000 });
-  assert.match(await page.textContent('h1'), /Bone fracture classifier/);
-  assert.equal(await page.locator('.classes li').count(), 10);
-  assert.match(await page.textContent('footer'), /CC BY 4\.0/);
-  assert.deepEqual(errors, []);
+test('from a sub-path on WebGPU: loads the model, classifies, reports a bad file, classifies again', async () => {
+  const context = await browser.newContext();
+  const app = new ClassifierPage(await context.newPage());
+  await app.open(server.url);
+  assert.equal(await app.backend(), 'webgpu');
+  assert.match(await app.page.textContent('footer'), /CC BY 4\.0/);
+  assert.equal(await app.seq(), 0);
+
+  await app.upload(files.xray);
+  const first = await app.probabilities();
+  assert.equal(Object.keys(first).length, 10);
+  const total = Object.values(first).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(total - 1) < 1e-3, `probabilities sum to ${total}`);
+  assert.match(await app.page.textContent('[data-testid=timing]'), /ms on WebGPU/);
+
+  await app.upload(files.textAsPng);
+  assert.equal(await app.probabilities(), null);
+  assert.match(await app.errorText(), /not-an-image\.png: not an image/);
+
+  await app.upload(files.xray);
+  assert.deepEqual(Object.keys(await app.probabilities()).sort(), Object.keys(first).sort());
+  assert.deepEqual(app.errors, []);
+
+  // The model card shows the honest numbers next to the notebook's.
+  assert.match(await app.page.textContent('[data-testid=metrics-table]'), /89\.3 %[\s\S]*group/);
+
+  // Second visit: the weights come from the Cache API.
+  await app.page.reload();
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  assert.equal(await app.page.getAttribute('[data-testid=model-ready]', 'data-from-cache'), 'true');
+  await context.close();
+});
+
+test('a sample click classifies it; WebGPU and CPU agree; switching backends by hand works', async () => {
+  const context = await browser.newContext();
+  const app = new ClassifierPage(await context.newPage());
+  await app.open(server.url);
+  await app.page.click('[data-testid=sample][data-class=spiral]');
+  await app.waitForSeq(1);
+  const gpu = await app.probabilities();
+
+  await app.page.click('[data-testid=use-cpu]');
+  await app.page.waitForSelector('[data-testid=backend][data-backend=cpu]');
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  await app.page.click('[data-testid=sample][data-class=spiral]');
+  await app.waitForSeq(2);
+  const cpu = await app.probabilities();
+  for (const [name, p] of Object.entries(gpu)) {
+    assert.ok(Math.abs(p - cpu[name]) < 1e-3, `${name}: WebGPU ${p} vs CPU ${cpu[name]}`);
+  }
+  assert.match(await app.page.textContent('[data-testid=timing]'), /CPU/);
+  await context.close();
+});
+
+test('corrupt weights: a clear message and a retry that works', async () => {
+  const context = await browser.newContext();
+  const app = new ClassifierPage(await context.newPage());
+  server.faults.set('model.bpk', 'corrupt');
+  try {
+    await app.open(server.url);
+    assert.match(await app.page.textContent('[data-testid=model-error]'), /corrupt: their sha256 is/);
+  } finally {
+    server.faults.clear();
+  }
+  await app.page.click('[data-testid=retry]');
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  await app.upload(files.xray);
+  assert.equal(Object.keys(await app.probabilities()).length, 10);
+  await context.close();
 });

@@ -22,7 +22,7 @@ pub struct EvaluateArgs {
     json: bool,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, value_enum, default_value = "flex")]
     backend: Backend,
 }
 

@@ -36,7 +36,9 @@ enum Command {
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Backend {
-    /// Burn's ndarray backend on the CPU.
+    /// Burn's flex backend on the CPU (im2col + gemm on all cores; the fastest CPU choice natively).
+    Flex,
+    /// Burn's ndarray backend on the CPU (the page's CPU fallback).
     Cpu,
     /// Burn's wgpu backend (Vulkan, Metal or DX12; Mesa's software Vulkan works too).
     Wgpu,
@@ -50,6 +52,7 @@ impl Backend {
             // Deprecated in Burn 0.22 in favour of `flex`; ndarray is still this project's CPU backend.
             #[allow(deprecated)]
             Backend::Cpu => Ok(burn::tensor::Device::ndarray()),
+            Backend::Flex => Ok(burn::tensor::Device::flex()),
             Backend::Wgpu => burn::tensor::Device::wgpu_options()
                 .init()
                 .map_err(|e| format!("no usable wgpu device ({e}); use `--backend cpu`")),

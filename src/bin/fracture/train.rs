@@ -42,7 +42,7 @@ pub struct TrainArgs {
     /// Share of images held out for validation.
     #[arg(long, default_value_t = 0.1)]
     valid_fraction: f64,
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, value_enum, default_value = "flex")]
     backend: Backend,
     /// Output folder: model.bpk, model.json, metrics.jsonl.
     #[arg(long)]
@@ -86,6 +86,19 @@ impl TrainObserver for Progress {
     }
 }
 
+/// `split.csv`: which file went where, so the split can be audited and the page's samples can be
+/// drawn from images the model never trained on.
+fn write_split(out: &std::path::Path, train: &[&LabelledXray], valid: &[&LabelledXray]) -> Result<(), String> {
+    let path = out.join("split.csv");
+    let mut text = String::from("part,class,file,group\n");
+    for (part, items) in [("train", train), ("valid", valid)] {
+        for item in items {
+            text += &format!("{part},{},{},{}\n", item.class.folder_name(), item.file, item.group);
+        }
+    }
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub fn run(args: TrainArgs) -> Result<(), String> {
     let architecture = match args.model {
         ModelChoice::Cnn => Architecture::seed_cnn(),
@@ -115,6 +128,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
 
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    write_split(&args.out, &train, &valid)?;
     let log = std::fs::File::create(args.out.join("metrics.jsonl")).map_err(|e| e.to_string())?;
     let steps = train.len().div_ceil(config.batch_size.max(1)) * config.epochs;
     let bar = ProgressBar::new(steps as u64).with_style(

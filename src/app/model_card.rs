@@ -1,0 +1,118 @@
+//! The Model card section: what the network is, how it was trained, and how good it honestly is.
+
+use leptos::prelude::*;
+
+use super::engine_link::{use_engine, ModelState};
+use crate::data::SplitKind;
+use crate::store::{ModelCard, RunMetrics};
+
+/// Validation accuracy the reference Keras notebook reported, on a random split that puts
+/// near-copies of the same X-ray on both sides.
+pub const NOTEBOOK_REPORTED_ACCURACY: f64 = 0.8934;
+
+/// The section; filled in once the model is loaded.
+#[component]
+pub fn ModelCardSection() -> impl IntoView {
+    let link = use_engine();
+    view! {
+        <section class="model-card" id="model-card">
+            <h2>"Model card"</h2>
+            {move || match link.model.get() {
+                ModelState::Ready { card, .. } => view! { <CardDetails card=*card /> }.into_any(),
+                _ => view! { <p>"Shown once the model is loaded."</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn CardDetails(card: ModelCard) -> impl IntoView {
+    let training = &card.training;
+    let mut runs: Vec<RunMetrics> = card.metrics.values().cloned().collect();
+    runs.extend(card.comparison.iter().cloned());
+    let weights = card
+        .weights
+        .as_ref()
+        .map(|w| format!("{} ({:.2} MB, {}), sha256 {}", w.file, w.bytes as f64 / 1e6, w.dtype, w.sha256));
+    view! {
+        <dl class="facts">
+            <dt>"Network"</dt>
+            <dd>{format!("{} — {} parameters (including batch-norm statistics)", card.name, thousands(card.parameters))}</dd>
+            <dt>"Input"</dt>
+            <dd>{format!("{}×{} RGB; {}; {}", card.input.width, card.input.height, card.input.resize, card.input.scale)}</dd>
+            <dt>"Training"</dt>
+            <dd>{format!(
+                "Adam, learning rate {}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out",
+                training.learning_rate,
+                training.batch_size,
+                training.epochs,
+                training.seed,
+                split_name(training.split),
+                training.valid_fraction * 100.0
+            )}</dd>
+            <dt>"Weights"</dt>
+            <dd class="mono">{weights}</dd>
+        </dl>
+        <h3>"How good is it?"</h3>
+        <p>
+            "The reference notebook reported 89.34 % validation accuracy. Its random split puts near-copies of the same "
+            "X-ray on both sides, so it measures memory more than diagnosis. The group split keeps every near-copy "
+            "group on one side: those are the numbers to trust."
+        </p>
+        <table class="metrics" data-testid="metrics-table">
+            <thead>
+                <tr>
+                    <th>"Model"</th><th>"Split"</th><th>"Top-1"</th><th>"Top-3"</th><th>"Macro-F1"</th>
+                    <th>"Loss"</th><th>"Validation images"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <tr class="reported">
+                    <td>"Reference notebook CNN (Keras)"</td><td>"random"</td>
+                    <td>{percent(NOTEBOOK_REPORTED_ACCURACY)}</td><td>"—"</td><td>"—"</td><td>"—"</td><td>"reported"</td>
+                </tr>
+                {runs
+                    .into_iter()
+                    .map(|run| {
+                        let v = run.validation;
+                        view! {
+                            <tr class:trusted=run.split == SplitKind::Group>
+                                <td>{run.model}</td>
+                                <td>{split_name(run.split)}</td>
+                                <td>{percent(v.accuracy)}</td>
+                                <td>{percent(v.top3_accuracy)}</td>
+                                <td>{format!("{:.3}", v.macro_f1)}</td>
+                                <td>{format!("{:.3}", v.loss)}</td>
+                                <td>{v.n}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn split_name(split: SplitKind) -> &'static str {
+    match split {
+        SplitKind::Group => "group (honest)",
+        SplitKind::Random => "random",
+    }
+}
+
+/// `6151446` → `6,151,446`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.1} %", value * 100.0)
+}

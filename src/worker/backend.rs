@@ -1,0 +1,51 @@
+//! Opening a Burn device in the browser: WebGPU when the browser has it, else the CPU.
+
+use burn::tensor::Device;
+use wasm_bindgen::JsCast;
+
+use super::protocol::BackendKind;
+
+/// An opened device and what to tell the visitor about it.
+pub struct OpenedBackend {
+    pub device: Device,
+    pub kind: BackendKind,
+    /// The GPU adapter's name, or "ndarray" for the CPU.
+    pub adapter: String,
+}
+
+/// Opens `wanted`; WebGPU failures come back as a sentence the page can show.
+pub async fn open(wanted: BackendKind) -> Result<OpenedBackend, String> {
+    match wanted {
+        BackendKind::Cpu => Ok(cpu()),
+        BackendKind::WebGpu => webgpu().await,
+    }
+}
+
+/// Burn's ndarray backend: slower, but works in every browser with WebAssembly.
+pub fn cpu() -> OpenedBackend {
+    // Burn 0.22 deprecates ndarray in favour of flex; ndarray is the page's CPU backend here.
+    #[allow(deprecated)]
+    let device = Device::ndarray();
+    OpenedBackend { device, kind: BackendKind::Cpu, adapter: "ndarray".into() }
+}
+
+async fn webgpu() -> Result<OpenedBackend, String> {
+    if !navigator_has_gpu() {
+        return Err("this browser does not offer WebGPU (navigator.gpu is missing)".into());
+    }
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| format!("WebGPU is present but no GPU adapter could be opened ({e})"))?;
+    let info = setup.adapter.get_info();
+    // Browsers usually keep the adapter's name to themselves.
+    let adapter = if info.name.is_empty() { "adapter not named by the browser".to_string() } else { info.name };
+    Ok(OpenedBackend { device, kind: BackendKind::WebGpu, adapter })
+}
+
+/// `navigator.gpu` exists in this worker.
+fn navigator_has_gpu() -> bool {
+    let Ok(scope) = js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() else { return false };
+    let gpu = js_sys::Reflect::get(&scope.navigator(), &"gpu".into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    !gpu.is_undefined() && !gpu.is_null()
+}

@@ -1,0 +1,149 @@
+//! The model worker: owns the device and the model, answers [`Request`]s with [`Event`]s.
+//!
+//! Requests are handled one at a time, in order; the page never blocks on them.
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_worker::reactor::{reactor, ReactorScope};
+use web_time::Instant;
+
+use super::backend::{self, OpenedBackend};
+use super::protocol::{BackendKind, Event, Prediction, Request};
+use super::weights::{fetch_default_model, FetchedModel};
+use crate::data::{decode_xray, Xray, INPUT_SIZE};
+use crate::model::Classifier;
+use crate::store::classifier_from_card;
+use crate::train::predict;
+
+/// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
+#[reactor]
+pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
+    let mut engine = Engine::default();
+    while let Some(request) = scope.next().await {
+        match request {
+            Request::Start { backend } => engine.start(backend, &mut scope).await,
+            Request::RetryModel => {
+                let backend = engine.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind);
+                engine.start(backend, &mut scope).await
+            }
+            Request::Classify { seq, name, bytes } => {
+                let event = match engine.classify(seq, &bytes).await {
+                    Ok(prediction) => Event::Classified(prediction),
+                    Err(message) => Event::ClassifyFailed { seq, message: format!("{name}: {message}") },
+                };
+                send(&mut scope, event);
+            }
+        }
+    }
+}
+
+/// Sends without waiting: the worker's outgoing channel is always ready.
+fn send(scope: &mut ReactorScope<Request, Event>, event: Event) {
+    let _ = scope.send(event).now_or_never();
+}
+
+#[derive(Default)]
+struct Engine {
+    backend: Option<OpenedBackend>,
+    fetched: Option<FetchedModel>,
+    classifier: Option<Classifier>,
+}
+
+impl Engine {
+    /// Opens the backend (falling back to the CPU), downloads the model if needed, loads it
+    /// onto the device and warms it up with one inference.
+    async fn start(&mut self, wanted: BackendKind, scope: &mut ReactorScope<Request, Event>) {
+        let started = Instant::now();
+        self.classifier = None;
+        if wanted == BackendKind::WebGpu {
+            send(scope, Event::Status("Preparing the GPU…".into()));
+        }
+        let mut fallback = None;
+        let opened = match backend::open(wanted).await {
+            Ok(opened) => opened,
+            Err(reason) => {
+                fallback = Some(reason);
+                backend::cpu()
+            }
+        };
+        self.announce(&opened, fallback.clone(), scope);
+        self.backend = Some(opened);
+
+        if self.fetched.is_none() {
+            send(scope, Event::Status("Downloading the model…".into()));
+            let result = fetch_default_model(|loaded, total| send(scope, Event::Download { loaded, total })).await;
+            match result {
+                Ok(fetched) => self.fetched = Some(fetched),
+                Err(message) => return send(scope, Event::ModelFailed { message }),
+            }
+        }
+        send(scope, Event::Status("Loading the weights and running a first inference…".into()));
+        if let Err(message) = self.load_and_warm_up().await {
+            let on_gpu = self.backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu);
+            if !on_gpu {
+                return send(scope, Event::ModelFailed { message });
+            }
+            // The GPU opened but cannot run the model: carry on with the CPU and say why.
+            let cpu = backend::cpu();
+            self.announce(&cpu, Some(format!("the GPU could not run the model ({message})")), scope);
+            self.backend = Some(cpu);
+            if let Err(message) = self.load_and_warm_up().await {
+                return send(scope, Event::ModelFailed { message });
+            }
+        }
+        let fetched = self.fetched.as_ref().expect("fetched above");
+        send(
+            scope,
+            Event::ModelReady {
+                card_json: fetched.card_json.clone(),
+                from_cache: fetched.from_cache,
+                load_ms: started.elapsed().as_secs_f64() * 1000.0,
+            },
+        );
+    }
+
+    fn announce(&self, opened: &OpenedBackend, fallback: Option<String>, scope: &mut ReactorScope<Request, Event>) {
+        send(scope, Event::BackendReady { backend: opened.kind, adapter: opened.adapter.clone(), fallback });
+    }
+
+    async fn load_and_warm_up(&mut self) -> Result<(), String> {
+        let (Some(backend), Some(fetched)) = (&self.backend, &self.fetched) else {
+            return Err("no model downloaded".into());
+        };
+        let classifier =
+            classifier_from_card(&fetched.card, &fetched.weights, &backend.device).map_err(|e| e.to_string())?;
+        let blank = Xray { pixels: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE], original_size: (1, 1) };
+        predict(&classifier, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
+        self.classifier = Some(classifier);
+        Ok(())
+    }
+
+    async fn classify(&self, seq: u64, bytes: &[u8]) -> Result<Prediction, String> {
+        let started = Instant::now();
+        let xray = decode_xray(bytes).map_err(|e| e.to_string())?;
+        let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
+            return Err("the model is not loaded yet; wait for it or retry the download".into());
+        };
+        let probabilities = predict(classifier, &[&xray], 1, &backend.device).await.map_err(|e| e.to_string())?;
+        Ok(Prediction {
+            seq,
+            probabilities: probabilities[0],
+            input_rgba: rgba(&xray),
+            original_size: xray.original_size,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            backend: backend.kind,
+        })
+    }
+}
+
+/// The model's input as RGBA bytes, for drawing.
+fn rgba(xray: &Xray) -> Vec<u8> {
+    let plane = INPUT_SIZE * INPUT_SIZE;
+    let mut out = Vec::with_capacity(plane * 4);
+    for i in 0..plane {
+        for c in 0..3 {
+            out.push((xray.pixels[c * plane + i] * 255.0).round().clamp(0.0, 255.0) as u8);
+        }
+        out.push(255);
+    }
+    out
+}

@@ -1,0 +1,107 @@
+//! The whole contract between the page and its model worker: one request enum, one event enum.
+//!
+//! Errors become strings only here, at the boundary, already worded for the visitor.
+
+use serde::{Deserialize, Serialize};
+
+use crate::NUM_CLASSES;
+
+/// Where the network runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendKind {
+    /// Burn's wgpu backend on the browser's WebGPU.
+    WebGpu,
+    /// Burn's ndarray backend on the CPU, in WebAssembly.
+    Cpu,
+}
+
+impl BackendKind {
+    /// The value of the page's `data-backend` attribute.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "webgpu",
+            BackendKind::Cpu => "cpu",
+        }
+    }
+
+    /// How the page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "WebGPU",
+            BackendKind::Cpu => "CPU (WebAssembly)",
+        }
+    }
+}
+
+/// What the page asks of the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Open `backend` (falling back to the CPU if it fails) and load the default model named by
+    /// `models/index.json`, or reload the current model on the new backend.
+    Start { backend: BackendKind },
+    /// Download the model again after a failure.
+    RetryModel,
+    /// Classify an image file's bytes. `seq` is echoed back in the answer.
+    Classify { seq: u64, name: String, bytes: Vec<u8> },
+}
+
+/// What the worker tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A step of getting ready ("Preparing the GPU…"), for the status line.
+    Status(String),
+    /// The backend in use; `fallback` says why it is not the one asked for.
+    BackendReady { backend: BackendKind, adapter: String, fallback: Option<String> },
+    /// Bytes of the weights downloaded so far.
+    Download { loaded: u64, total: u64 },
+    /// A model is loaded and warmed up. The card is `model.json` as text (bincode, the message
+    /// format, cannot carry its tagged enums).
+    ModelReady { card_json: String, from_cache: bool, load_ms: f64 },
+    /// The model could not be loaded; the page offers a retry.
+    ModelFailed { message: String },
+    /// The answer to [`Request::Classify`].
+    Classified(Prediction),
+    /// [`Request::Classify`] failed (unreadable image, no model yet, device error).
+    ClassifyFailed { seq: u64, message: String },
+}
+
+/// One classified image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub seq: u64,
+    /// Class probabilities in label order.
+    pub probabilities: [f32; NUM_CLASSES],
+    /// The 256x256 input the model saw, as RGBA bytes (what the page draws next to the upload).
+    pub input_rgba: Vec<u8>,
+    /// Width and height of the file, after EXIF orientation.
+    pub original_size: (u32, u32),
+    /// Time from the bytes arriving in the worker to the probabilities, in milliseconds.
+    pub elapsed_ms: f64,
+    pub backend: BackendKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_survive_the_worker_codec() {
+        // gloo-worker's default codec is bincode; every message must round-trip through it.
+        let prediction = Event::Classified(Prediction {
+            seq: 3,
+            probabilities: [0.1; NUM_CLASSES],
+            input_rgba: vec![1, 2, 3, 4],
+            original_size: (640, 480),
+            elapsed_ms: 12.5,
+            backend: BackendKind::WebGpu,
+        });
+        let card = Event::ModelReady { card_json: "{\"id\":\"seed-cnn\"}".into(), from_cache: true, load_ms: 3.0 };
+        for event in [prediction, card] {
+            let bytes = bincode::serialize(&event).expect("encode");
+            assert_eq!(bincode::deserialize::<Event>(&bytes).expect("decode"), event);
+        }
+        let request = Request::Classify { seq: 1, name: "<b>x</b>.png".into(), bytes: vec![0; 16] };
+        let bytes = bincode::serialize(&request).expect("encode");
+        assert_eq!(bincode::deserialize::<Request>(&bytes).expect("decode"), request);
+    }
+}
