@@ -78,7 +78,7 @@ pub fn ModelStatus() -> impl IntoView {
                 }
                 .into_any(),
                 ModelState::Failed(message) => view! {
-                    <p class="error" role="alert" data-testid="model-error">
+                    <p class="error" role="alert" data-testid="error">
                         {format!("The model could not be loaded: {message}. ")}
                         <button data-testid="retry" on:click=move |_| link.retry_model()>"Retry"</button>
                     </p>

@@ -48,7 +48,7 @@ fn OutcomeView(outcome: Outcome) -> impl IntoView {
     match outcome.result {
         Ok(prediction) => view! { <PredictionView prediction /> }.into_any(),
         Err(message) => view! {
-            <p class="error" data-testid="result-error" role="alert">
+            <p class="error" data-testid="error" role="alert">
                 {message}
                 " Try another file; the page keeps working."
             </p>
@@ -97,8 +97,9 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                 <figcaption>"What the model sees: "{INPUT_SIZE}"×"{INPUT_SIZE}", bilinear"</figcaption>
             </figure>
         </div>
-        <p class="timing" data-testid="timing">
-            {format!("{:.0} ms on {}", prediction.elapsed_ms, prediction.backend.label())}
+        <p class="timing">
+            <span data-testid="inference-ms">{format!("{:.1}", prediction.elapsed_ms)}</span>
+            {format!(" ms on {} (decoding, resizing and the network)", prediction.backend.label())}
         </p>
         <ProbabilityBars probabilities=prediction.probabilities />
         <p class="honesty">{honest}</p>

@@ -22,7 +22,13 @@ pub fn ProbabilityBars(
                     let class = FractureClass::from_index(index).expect("ranked indices are class indices");
                     let percent = probabilities[index] * 100.0;
                     view! {
-                        <li class="class-row" class:top=rank < 3 data-class=class.slug() data-probability=format!("{:.6}", probabilities[index])>
+                        <li
+                            class="class-row"
+                            class:top=rank < 3
+                            data-testid="prediction"
+                            data-class=class.folder_name()
+                            data-prob=probabilities[index].to_string()
+                        >
                             <span class="class-name">{class.folder_name()}</span>
                             <span class="bar">
                                 <span class="fill" style:width=format!("{percent:.1}%")></span>

@@ -60,7 +60,7 @@ export class ClassifierPage {
   /** Opens the page and waits until the model is loaded (SwiftShader and debug-free wasm take a while). */
   async open(url) {
     await this.page.goto(url);
-    await this.page.waitForSelector('[data-testid=model-ready], [data-testid=model-error]', { timeout: 180_000 });
+    await this.page.waitForSelector('[data-testid=model-ready], [data-testid=model-status] [data-testid=error]', { timeout: 180_000 });
   }
 
   backend() { return this.page.getAttribute('[data-testid=backend]', 'data-backend'); }
@@ -78,12 +78,22 @@ export class ClassifierPage {
     await this.page.waitForSelector(`[data-testid=result][data-seq="${n}"]`, { timeout: 120_000 });
   }
 
-  /** The shown probabilities by class slug, or null when the result is an error. */
+  /** The shown probabilities by class folder name (in the shown order), or null when there are none. */
   async probabilities() {
-    const rows = await this.page.$$eval('[data-testid=probabilities] li', (lis) =>
-      lis.map((li) => [li.dataset.class, Number(li.dataset.probability)]));
+    const rows = await this.page.$$eval('[data-testid=prediction]', (items) =>
+      items.map((item) => [item.dataset.class, Number(item.dataset.prob)]));
     return rows.length ? Object.fromEntries(rows) : null;
   }
 
-  errorText() { return this.page.textContent('[data-testid=result-error]'); }
+  /** Milliseconds of the last inference, as the page reports them. */
+  inferenceMs() { return this.page.textContent('[data-testid=inference-ms]').then(Number); }
+
+  errorText() { return this.page.textContent('[data-testid=result] [data-testid=error]'); }
+
+  /** Every http(s) request the page or its worker makes from now on. */
+  recordRequests() {
+    const seen = [];
+    this.page.context().on('request', (r) => { if (/^https?:/.test(r.url())) seen.push(r.url()); });
+    return seen;
+  }
 }

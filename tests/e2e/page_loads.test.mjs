@@ -21,12 +21,19 @@ test('from a sub-path on WebGPU: loads the model, classifies, reports a bad file
   assert.match(await app.page.textContent('footer'), /CC BY 4\.0/);
   assert.equal(await app.seq(), 0);
 
+  const requests = app.recordRequests();
+  const served = server.requests.length;
   await app.upload(files.xray);
+  assert.deepEqual(requests, [], 'classifying makes no network request: the image stays on the device');
+  assert.equal(server.requests.length, served);
   const first = await app.probabilities();
   assert.equal(Object.keys(first).length, 10);
-  const total = Object.values(first).reduce((a, b) => a + b, 0);
-  assert.ok(Math.abs(total - 1) < 1e-3, `probabilities sum to ${total}`);
-  assert.match(await app.page.textContent('[data-testid=timing]'), /ms on WebGPU/);
+  const values = Object.values(first);
+  const total = values.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(total - 1) < 1e-4, `probabilities sum to ${total}`);
+  assert.deepEqual(values, [...values].sort((a, b) => b - a), 'sorted by probability');
+  assert.ok((await app.inferenceMs()) > 0);
+  assert.match(await app.page.textContent('.timing'), /ms on WebGPU/);
 
   await app.upload(files.textAsPng);
   assert.equal(await app.probabilities(), null);
@@ -34,6 +41,7 @@ test('from a sub-path on WebGPU: loads the model, classifies, reports a bad file
 
   await app.upload(files.xray);
   assert.deepEqual(Object.keys(await app.probabilities()).sort(), Object.keys(first).sort());
+  assert.equal(await app.page.locator('[data-testid=error]').count(), 0, 'the error goes away on the next good input');
   assert.deepEqual(app.errors, []);
 
   // The model card shows the honest numbers next to the notebook's.
@@ -60,10 +68,11 @@ test('a sample click classifies it; WebGPU and CPU agree; switching backends by 
   await app.page.click('[data-testid=sample][data-class=spiral]');
   await app.waitForSeq(2);
   const cpu = await app.probabilities();
+  assert.equal(Object.keys(cpu)[0], Object.keys(gpu)[0], 'same top-1');
   for (const [name, p] of Object.entries(gpu)) {
     assert.ok(Math.abs(p - cpu[name]) < 1e-3, `${name}: WebGPU ${p} vs CPU ${cpu[name]}`);
   }
-  assert.match(await app.page.textContent('[data-testid=timing]'), /CPU/);
+  assert.match(await app.page.textContent('.timing'), /CPU/);
   await context.close();
 });
 
@@ -73,7 +82,7 @@ test('corrupt weights: a clear message and a retry that works', async () => {
   server.faults.set('model.bpk', 'corrupt');
   try {
     await app.open(server.url);
-    assert.match(await app.page.textContent('[data-testid=model-error]'), /corrupt: their sha256 is/);
+    assert.match(await app.page.textContent('[data-testid=model-status] [data-testid=error]'), /corrupt: their sha256 is/);
   } finally {
     server.faults.clear();
   }
