@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use bone_fracture::data::{decode_xray, load_folder, Xray};
+use bone_fracture::data::{decode_xray, Xray};
 use bone_fracture::model::Architecture;
 use bone_fracture::train::{Trainer, TrainingConfig};
 use bone_fracture::data::SplitKind;
@@ -26,7 +26,7 @@ fn main() {
     };
     let config = TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group);
     let images: Vec<Xray> = match option("--data") {
-        Some(dir) => load_folder(dir.as_ref()).expect("the data folder").items.into_iter().map(|i| i.xray).take(config.batch_size).collect(),
+        Some(dir) => first_images(dir.as_ref(), config.batch_size),
         None => (0..config.batch_size).map(|i| noise_image(i as u64)).collect(),
     };
     let labels: Vec<usize> = (0..images.len()).map(|i| i % 10).collect();
@@ -46,6 +46,36 @@ fn main() {
         seconds / steps as f64 * 1000.0,
         peak_memory_mib().map_or("n/a".into(), |m| format!("{m:.0}"))
     );
+}
+
+/// The first `n` images of a folder of class folders, taken in turn from each class. Only
+/// these are decoded, so that peak memory is the training step's, not the dataset's.
+fn first_images(dir: &std::path::Path, n: usize) -> Vec<Xray> {
+    let mut classes: Vec<Vec<std::path::PathBuf>> = std::fs::read_dir(dir)
+        .expect("the data folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .map(|class| {
+            let mut files: Vec<_> = std::fs::read_dir(class).expect("a class folder").filter_map(|e| e.ok().map(|e| e.path())).collect();
+            files.sort();
+            files
+        })
+        .collect();
+    classes.sort();
+    let mut images = Vec::with_capacity(n);
+    for round in 0.. {
+        let before = images.len();
+        for files in &classes {
+            if images.len() == n {
+                return images;
+            }
+            if let Some(xray) = files.get(round).and_then(|f| decode_xray(&std::fs::read(f).ok()?).ok()) {
+                images.push(xray);
+            }
+        }
+        assert!(images.len() > before, "{} holds fewer than {n} readable images", dir.display());
+    }
+    images
 }
 
 /// A deterministic pseudo-random image (used when no data folder is given).
