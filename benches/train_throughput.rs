@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use bone_fracture::data::{decode_xray, Xray};
+use bone_fracture::data::{decode_xray, list_class_files, Xray};
 use bone_fracture::model::Architecture;
 use bone_fracture::train::{Trainer, TrainingConfig};
 use bone_fracture::data::SplitKind;
@@ -48,33 +48,18 @@ fn main() {
     );
 }
 
-/// The first `n` images of a folder of class folders, taken in turn from each class. Only
-/// these are decoded, so that peak memory is the training step's, not the dataset's.
+/// `n` images spread over a folder of class folders. Only these are decoded, so that peak memory
+/// is the training step's, not the dataset's.
 fn first_images(dir: &std::path::Path, n: usize) -> Vec<Xray> {
-    let mut classes: Vec<Vec<std::path::PathBuf>> = std::fs::read_dir(dir)
-        .expect("the data folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .map(|class| {
-            let mut files: Vec<_> = std::fs::read_dir(class).expect("a class folder").filter_map(|e| e.ok().map(|e| e.path())).collect();
-            files.sort();
-            files
-        })
+    let files = list_class_files(dir).expect("the data folder");
+    let stride = (files.len() / n).max(1);
+    let images: Vec<Xray> = files
+        .iter()
+        .step_by(stride)
+        .filter_map(|(_, path, _)| decode_xray(&std::fs::read(path).ok()?).ok())
+        .take(n)
         .collect();
-    classes.sort();
-    let mut images = Vec::with_capacity(n);
-    for round in 0.. {
-        let before = images.len();
-        for files in &classes {
-            if images.len() == n {
-                return images;
-            }
-            if let Some(xray) = files.get(round).and_then(|f| decode_xray(&std::fs::read(f).ok()?).ok()) {
-                images.push(xray);
-            }
-        }
-        assert!(images.len() > before, "{} holds fewer than {n} readable images", dir.display());
-    }
+    assert_eq!(images.len(), n, "{} holds fewer than {n} readable images", dir.display());
     images
 }
 

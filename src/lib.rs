@@ -13,5 +13,7 @@ pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
 
 pub use classes::{FractureClass, NUM_CLASSES};

@@ -64,7 +64,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let name = upload.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let preview_url = upload.map(|u| u.preview_url).unwrap_or_default();
     let canvas = NodeRef::<Canvas>::new();
-    let rgba = prediction.input_rgba.clone();
+    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend } = prediction;
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
             draw_rgba(&canvas, &rgba);
@@ -85,7 +85,6 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
             _ => None,
         })
     };
-    let (w, h) = prediction.original_size;
     view! {
         <div class="images">
             <figure>
@@ -98,10 +97,10 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
             </figure>
         </div>
         <p class="timing">
-            <span data-testid="inference-ms">{format!("{:.1}", prediction.elapsed_ms)}</span>
-            {format!(" ms on {} (decoding, resizing and the network)", prediction.backend.label())}
+            <span data-testid="inference-ms">{format!("{elapsed_ms:.1}")}</span>
+            {format!(" ms on {} (decoding, resizing and the network)", backend.label())}
         </p>
-        <ProbabilityBars probabilities=prediction.probabilities />
+        <ProbabilityBars probabilities />
         <p class="honesty">{honest}</p>
     }
 }

@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::engine_link::{use_engine, EngineLink};
 use crate::classes::FractureClass;
+use crate::fetch::fetch_bytes;
 
 /// Folder of the samples, relative to the page. `samples/<slug>.jpg` for every class.
 const SAMPLES_URL: &str = "samples";
@@ -54,19 +53,4 @@ fn classify_sample(link: EngineLink, class: FractureClass, url: String) {
             Err(message) => link.fail_input(format!("{name}: {message}")),
         }
     });
-}
-
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| format!("could not download {url} (are you offline?)"))?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("could not download {url}: the server answered {}", response.status()));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|_| "unreadable response")?)
-        .await
-        .map_err(|_| format!("the download of {url} broke off"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

@@ -58,11 +58,43 @@ impl Dataset {
 /// Unknown or empty class folders are errors naming the expected classes; files that do not
 /// decode are skipped and listed in [`Dataset::skipped`] (and logged as warnings).
 pub fn load_folder(dir: &Path) -> Result<Dataset, LoadError> {
+    let groups = read_manifest(&dir.join("manifest.csv"))?;
+    let files = list_class_files(dir)?;
+    let decoded = decode_files(&files);
+    let mut dataset = Dataset::default();
+    for ((class, path, file), result) in files.into_iter().zip(decoded) {
+        match result {
+            Ok(xray) => {
+                let group = groups
+                    .get(&(class, file.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}/{}", class.folder_name(), file));
+                dataset.items.push(LabelledXray { xray, class, group, file });
+            }
+            Err(reason) => {
+                log::warn!("skipped {}: {reason}", path.display());
+                dataset.skipped.push((path, reason));
+            }
+        }
+    }
+    for (class, count) in FractureClass::ALL.iter().zip(dataset.class_counts()) {
+        if count == 0 && dir.join(class.folder_name()).is_dir() {
+            return Err(LoadError::EmptyClass {
+                path: dir.join(class.folder_name()),
+                expected: FractureClass::expected_folder_names(),
+            });
+        }
+    }
+    Ok(dataset)
+}
+
+/// The image files of a folder of class folders, sorted by class folder then file name, without
+/// decoding them: `(class, path, file name)`. Errors as [`load_folder`].
+pub fn list_class_files(dir: &Path) -> Result<Vec<(FractureClass, PathBuf, String)>, LoadError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| LoadError::Io { path, source }
     };
-    let groups = read_manifest(&dir.join("manifest.csv"))?;
     let mut files = Vec::new();
     let mut class_dirs: Vec<_> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -93,33 +125,7 @@ pub fn load_folder(dir: &Path) -> Result<Dataset, LoadError> {
         }
         files.extend(names.into_iter().map(|file| (class, path.join(&file), file)));
     }
-
-    let decoded = decode_files(&files);
-    let mut dataset = Dataset::default();
-    for ((class, path, file), result) in files.into_iter().zip(decoded) {
-        match result {
-            Ok(xray) => {
-                let group = groups
-                    .get(&(class, file.clone()))
-                    .cloned()
-                    .unwrap_or_else(|| format!("{}/{}", class.folder_name(), file));
-                dataset.items.push(LabelledXray { xray, class, group, file });
-            }
-            Err(reason) => {
-                log::warn!("skipped {}: {reason}", path.display());
-                dataset.skipped.push((path, reason));
-            }
-        }
-    }
-    for (class, count) in FractureClass::ALL.iter().zip(dataset.class_counts()) {
-        if count == 0 && dir.join(class.folder_name()).is_dir() {
-            return Err(LoadError::EmptyClass {
-                path: dir.join(class.folder_name()),
-                expected: FractureClass::expected_folder_names(),
-            });
-        }
-    }
-    Ok(dataset)
+    Ok(files)
 }
 
 fn is_hidden(name: &str) -> bool {

@@ -2,10 +2,11 @@
 //! progress, a sha256 check and the Cache API, so that a second visit needs no download.
 
 use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response, WorkerGlobalScope};
 
+use crate::fetch::{fetch_ok, js_message, response_bytes};
 use crate::store::{sha256_hex, ModelCard};
 
 /// Where the models live, relative to the worker script (so a sub-path deployment works).
@@ -78,20 +79,8 @@ pub async fn fetch_default_model(mut progress: impl FnMut(u64, u64)) -> Result<F
     Ok(FetchedModel { card, card_json, weights, from_cache: false })
 }
 
-fn scope() -> Result<WorkerGlobalScope, String> {
-    js_sys::global().dyn_into::<WorkerGlobalScope>().map_err(|_| "the model must run in a Web Worker".to_string())
-}
-
-async fn fetch_ok(url: &str) -> Result<Response, String> {
-    let promise = scope()?.fetch_with_str(url);
-    let response: Response = JsFuture::from(promise)
-        .await
-        .map_err(|e| format!("could not download {url}: {} (are you offline?)", js_message(&e)))?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("could not download {url}: the server answered {} {}", response.status(), response.status_text()));
-    }
-    Ok(response)
+fn scope() -> Option<WorkerGlobalScope> {
+    js_sys::global().dyn_into::<WorkerGlobalScope>().ok()
 }
 
 async fn fetch_text(url: &str) -> Result<String, String> {
@@ -132,15 +121,13 @@ async fn fetch_bytes_with_progress(url: &str, expected: u64, progress: &mut impl
 
 async fn open_cache() -> Option<Cache> {
     // The Cache API exists only in secure contexts (https, localhost); without it every visit downloads.
-    let caches = scope().ok()?.caches().ok()?;
+    let caches = scope()?.caches().ok()?;
     JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(|c| c.unchecked_into())
 }
 
 async fn cached_bytes(cache: &Cache, key: &str) -> Option<Vec<u8>> {
     let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
-    let response: Response = hit.dyn_into().ok()?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Some(Uint8Array::new(&buffer).to_vec())
+    response_bytes(hit.dyn_into().ok()?).await.ok()
 }
 
 async fn put_bytes(cache: &Cache, key: &str, bytes: &[u8]) {
@@ -149,13 +136,4 @@ async fn put_bytes(cache: &Cache, key: &str, bytes: &[u8]) {
         // A full disk or a private window only costs the next visit a download.
         let _ = JsFuture::from(cache.put_with_str(key, &response)).await;
     }
-}
-
-/// The message of a JavaScript error value.
-pub fn js_message(value: &JsValue) -> String {
-    Reflect::get(value, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
 }
