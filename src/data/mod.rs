@@ -1,10 +1,12 @@
 //! Images in, tensors out: decoding and preprocessing, class folders, splits and batches.
 
+pub mod augment;
 pub mod batch;
 pub mod decode;
 pub mod folder;
 pub mod split;
 
+pub use augment::augment;
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
 pub use folder::{list_class_files, load_folder, Dataset, LabelledXray, LoadError};

@@ -65,4 +65,9 @@ impl Mlp {
         });
         self.output.forward(x) // [b, 10]
     }
+
+    /// Freezes the hidden blocks; only the output layer stays trainable.
+    pub fn freeze_trunk(self) -> Self {
+        Mlp { blocks: self.blocks.into_iter().map(Module::freeze).collect(), ..self }
+    }
 }

@@ -86,4 +86,13 @@ impl Classifier {
     pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
         softmax(self.forward(images), 1)
     }
+
+    /// Freezes everything but the dense layers at the end (head-only fine-tuning): their
+    /// weights get no gradients and batch norm keeps its running statistics.
+    pub fn freeze_trunk(self) -> Self {
+        match self {
+            Classifier::SeedCnn(model) => Classifier::SeedCnn(model.freeze_trunk()),
+            Classifier::Mlp(model) => Classifier::Mlp(model.freeze_trunk()),
+        }
+    }
 }

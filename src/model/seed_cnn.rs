@@ -96,4 +96,10 @@ impl SeedCnn {
         let x: Tensor<2> = x.flatten(1, 3); // [b, 57600]
         self.output.forward(self.hidden.forward(x)) // [b, 10]
     }
+
+    /// Freezes the convolution blocks (weights and batch-norm statistics); the two dense
+    /// layers stay trainable.
+    pub fn freeze_trunk(self) -> Self {
+        SeedCnn { blocks: self.blocks.into_iter().map(Module::freeze).collect(), ..self }
+    }
 }

@@ -9,8 +9,8 @@ use web_time::Instant;
 
 use burn::prelude::*;
 
-use super::{evaluate, Evaluation, TrainError, Trainer, TrainingConfig};
-use crate::data::LabelledXray;
+use super::{evaluate, Evaluation, TrainError, Trainable, Trainer, TrainingConfig};
+use crate::data::{augment, LabelledXray, Xray};
 use crate::model::Classifier;
 
 /// Progress after one batch.
@@ -47,6 +47,11 @@ pub struct EpochReport {
 pub trait TrainObserver {
     fn on_batch(&mut self, _report: &BatchReport) {}
     fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// Awaited after every batch. A browser worker yields to its event loop here, so that a
+    /// Stop message can arrive even on the CPU backend, whose steps never wait.
+    fn pause(&mut self) -> impl std::future::Future<Output = ()> {
+        std::future::ready(())
+    }
     /// Checked after every batch; `true` ends the run after the current step.
     fn should_stop(&mut self) -> bool {
         false
@@ -67,9 +72,15 @@ pub struct FitOutcome {
     pub history: Vec<EpochReport>,
     /// Whether the observer stopped the run early.
     pub stopped: bool,
+    /// Why the run ended before its last epoch on its own (a loss that became NaN or
+    /// infinite); `model` is then the best epoch before it.
+    pub halted: Option<TrainError>,
 }
 
 /// Trains `model` on `train`, validating on `valid` after each epoch.
+///
+/// With [`Trainable::Head`] only the dense layers at the end learn; with `augment` each batch
+/// is randomly mirrored and re-exposed ([`augment`]).
 pub async fn fit(
     config: &TrainingConfig,
     model: Classifier,
@@ -82,8 +93,14 @@ pub async fn fit(
         return Err(TrainError::NoData("the training part of the split is empty".into()));
     }
     device.seed(config.seed);
-    let mut trainer = Trainer::new(model.clone(), &config.adam(), config.learning_rate, device);
-    let mut outcome = FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false };
+    let trainable = match config.trainable {
+        Trainable::Whole => model.clone(),
+        Trainable::Head => model.clone().freeze_trunk(),
+    };
+    let mut trainer = Trainer::new(trainable, &config.adam(), config.learning_rate, device);
+    let mut outcome =
+        FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false, halted: None };
+    let mut augment_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(31));
     let batch_size = config.batch_size.max(1);
     let batches = train.len().div_ceil(batch_size);
     let total_steps = batches * config.epochs;
@@ -98,9 +115,15 @@ pub async fn fit(
         for (b, chunk) in order.chunks(batch_size).enumerate() {
             let items: Vec<&LabelledXray> = chunk.iter().map(|&i| train[i]).collect();
             let (images, labels) = images_and_labels(&items);
+            let augmented: Vec<Xray> = match config.augment {
+                true => images.iter().map(|xray| augment(xray, &mut augment_rng)).collect(),
+                false => Vec::new(),
+            };
+            let images: Vec<&Xray> = if config.augment { augmented.iter().collect() } else { images };
             let stats = trainer.step(&images, &labels).await?;
             if !stats.loss.is_finite() {
-                return Err(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
+                outcome.halted = Some(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
+                break;
             }
             loss_sum += stats.loss as f64 * stats.images as f64;
             correct += stats.correct;
@@ -116,12 +139,13 @@ pub async fn fit(
                 images_per_second: seen as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9),
                 seconds_left: elapsed / done as f64 * (total_steps - done) as f64,
             });
+            observer.pause().await;
             if observer.should_stop() {
                 outcome.stopped = true;
                 break;
             }
         }
-        if outcome.stopped && seen < train.len() {
+        if outcome.halted.is_some() || (outcome.stopped && seen < train.len()) {
             break; // a partial epoch is not validated or kept
         }
         let seconds = epoch_started.elapsed().as_secs_f64();
@@ -162,6 +186,6 @@ pub async fn fit(
     Ok(outcome)
 }
 
-fn images_and_labels<'a>(items: &[&'a LabelledXray]) -> (Vec<&'a crate::data::Xray>, Vec<usize>) {
+fn images_and_labels<'a>(items: &[&'a LabelledXray]) -> (Vec<&'a Xray>, Vec<usize>) {
     items.iter().map(|item| (&item.xray, item.class.index())).unzip()
 }

@@ -5,11 +5,13 @@
 //! blocking executor, so the command line, the tests and the page share one code path.
 
 pub mod config;
+pub mod finetune;
 pub mod fit;
 pub mod metrics;
 pub mod step;
 
-pub use config::TrainingConfig;
+pub use config::{Trainable, TrainingConfig};
+pub use finetune::{fine_tune, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
 pub use fit::{fit, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use step::{evaluate, predict, StepStats, Trainer};

@@ -6,6 +6,10 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
+mod finetune;
+#[cfg(not(target_arch = "wasm32"))]
+mod progress;
+#[cfg(not(target_arch = "wasm32"))]
 mod publish;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
@@ -26,6 +30,8 @@ struct Cli {
 enum Command {
     /// Train a model from a folder of class folders (defaults: the reference notebook's).
     Train(train::TrainArgs),
+    /// Fine-tune a trained model on a folder of class folders (the page's fine-tuning, here).
+    Finetune(finetune::FineTuneArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
     /// Gather training runs into a shipped model's card and write public/models/index.json.
@@ -65,6 +71,7 @@ fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let result = match Cli::parse().command {
         Command::Train(args) => train::run(args),
+        Command::Finetune(args) => finetune::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Publish(args) => publish::run(args),
     };

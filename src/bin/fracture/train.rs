@@ -1,15 +1,14 @@
 //! `fracture train`: the notebook's training run, with a progress bar and a JSON-lines log.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use bone_fracture::data::{load_folder, split, LabelledXray, SplitKind};
 use bone_fracture::model::Architecture;
 use bone_fracture::store::{save_model_dir, ModelCard, RunMetrics};
-use bone_fracture::train::{fit, BatchReport, EpochReport, TrainObserver, TrainingConfig};
+use bone_fracture::train::{fit, TrainingConfig};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::progress::Progress;
 use crate::Backend;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,40 +49,6 @@ pub struct TrainArgs {
     /// Write only model.json and metrics.jsonl (for models too large to ship).
     #[arg(long)]
     no_weights: bool,
-}
-
-/// Progress bar on stderr and one JSON line per epoch in `metrics.jsonl`.
-struct Progress {
-    bar: ProgressBar,
-    log: std::fs::File,
-}
-
-impl TrainObserver for Progress {
-    fn on_batch(&mut self, r: &BatchReport) {
-        self.bar.inc(1);
-        self.bar.set_message(format!(
-            "epoch {} · loss {:.3} · acc {:.2} · {:.1} img/s",
-            r.epoch, r.loss, r.accuracy, r.images_per_second
-        ));
-    }
-
-    fn on_epoch(&mut self, r: &EpochReport) {
-        let line = format!(
-            "epoch {:>2}: train loss {:.4} acc {:.4} | valid loss {:.4} acc {:.4} top-3 {:.4} | {:.0} s, {:.1} img/s{}",
-            r.epoch, r.train_loss, r.train_accuracy, r.valid_loss, r.valid_accuracy, r.valid_top3_accuracy,
-            r.seconds, r.images_per_second, if r.best { "  (best so far)" } else { "" }
-        );
-        // A hidden bar (stderr is not a terminal) drops `println`, so print directly.
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
-        }
-        let line = serde_json::to_string(r).expect("an epoch report serialises");
-        if let Err(e) = writeln!(self.log, "{line}") {
-            self.bar.println(format!("warning: could not write metrics.jsonl: {e}"));
-        }
-    }
 }
 
 /// `split.csv`: which file went where, so the split can be audited and the page's samples can be
@@ -129,17 +94,15 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
 
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     write_split(&args.out, &train, &valid)?;
-    let log = std::fs::File::create(args.out.join("metrics.jsonl")).map_err(|e| e.to_string())?;
     let steps = train.len().div_ceil(config.batch_size.max(1)) * config.epochs;
-    let bar = ProgressBar::new(steps as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} batches · {elapsed} elapsed, ~{eta} left · {msg}")
-            .expect("a valid progress template"),
-    );
-    let mut progress = Progress { bar, log };
+    let mut progress = Progress::new(&args.out, steps)?;
     let model = config.architecture.init(&device);
     let outcome = pollster::block_on(fit(&config, model, &train, &valid, &device, &mut progress))
         .map_err(|e| e.to_string())?;
     progress.bar.finish_and_clear();
+    if let Some(reason) = outcome.halted {
+        return Err(format!("training stopped: {reason}; nothing was saved"));
+    }
 
     let name = match args.model {
         ModelChoice::Cnn => "Seed CNN (reference notebook's four-layer CNN)",

@@ -3,6 +3,8 @@
 //! JSON model card naming the architecture, preprocessing, training run, metrics and the
 //! weights' sha256.
 
+mod readback;
+
 use std::collections::BTreeMap;
 
 use burn::module::Module;
@@ -14,7 +16,9 @@ use sha2::{Digest, Sha256};
 use crate::classes::FractureClass;
 use crate::data::INPUT_SIZE;
 use crate::model::{Architecture, Classifier};
-use crate::train::{Evaluation, TrainingConfig};
+use crate::train::{Evaluation, FineTuned, TrainingConfig};
+
+pub use readback::{host_copy, weights_to_bytes_async};
 
 /// File name of the weights inside a model folder.
 pub const WEIGHTS_FILE: &str = "model.bpk";
@@ -85,7 +89,13 @@ pub struct ModelCard {
     /// Other runs to compare with (the same architecture on the other split, other models).
     #[serde(default)]
     pub comparison: Vec<RunMetrics>,
+    /// The id of the model this one was fine-tuned from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine_tuned_from: Option<String>,
 }
+
+/// Key of a fine-tuning run's held-out metrics in [`ModelCard::metrics`].
+pub const FINE_TUNE_METRICS: &str = "fine-tune";
 
 /// Why weights or a card could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +126,38 @@ impl ModelCard {
             weights: None,
             metrics: BTreeMap::new(),
             comparison: Vec::new(),
+            fine_tuned_from: None,
         }
+    }
+
+    /// The card of `tuned`, fine-tuned from the model `base` describes: the run's settings,
+    /// its held-out scores (under [`FINE_TUNE_METRICS`]), and the base model's metrics for
+    /// comparison. Its weights entry is filled in when the weights are written.
+    pub fn fine_tuned(base: &ModelCard, id: &str, name: &str, tuned: &FineTuned) -> Self {
+        let mut card = ModelCard::new(id, name, &tuned.model, tuned.config.clone());
+        card.fine_tuned_from = Some(base.id.clone());
+        if let Some(after) = &tuned.report.after {
+            card.metrics.insert(FINE_TUNE_METRICS.into(), RunMetrics {
+                model: format!("{} (fine-tuned)", base.architecture.name()),
+                split: tuned.config.split,
+                best_epoch: tuned.report.best_epoch,
+                train_images: tuned.report.train_images,
+                valid_images: tuned.report.valid_images,
+                validation: after.clone(),
+            });
+        }
+        card.comparison = base.metrics.values().chain(&base.comparison).cloned().collect();
+        card
+    }
+
+    /// Fills in the weights entry for `bytes`, a burnpack file written by [`weights_to_bytes`].
+    pub fn describe_weights(&mut self, bytes: &[u8]) {
+        self.weights = Some(WeightsInfo {
+            file: WEIGHTS_FILE.into(),
+            sha256: sha256_hex(bytes),
+            bytes: bytes.len(),
+            dtype: "f16 (batch-norm in f32)".into(),
+        });
     }
 
     /// Parses `model.json` and checks that its classes are this build's classes.
@@ -137,7 +178,8 @@ impl ModelCard {
 
 /// Serialises the weights as a burnpack file, f16 except batch-norm statistics.
 ///
-/// Reads every tensor synchronously: native only, or the CPU backend in a browser.
+/// Reads every tensor synchronously: native only, or the CPU backend in a browser; on WebGPU
+/// use [`weights_to_bytes_async`].
 pub fn weights_to_bytes(model: &Classifier) -> Result<Vec<u8>, StoreError> {
     let mut store = BurnpackStore::from_bytes(None).with_to_adapter(HalfPrecisionAdapter::new());
     model.save_into(&mut store).map_err(|e| StoreError::Weights(e.to_string()))?;
@@ -184,12 +226,7 @@ pub fn save_model_dir(dir: &std::path::Path, card: &mut ModelCard, model: Option
     std::fs::create_dir_all(dir).map_err(io)?;
     if let Some(model) = model {
         let bytes = weights_to_bytes(model)?;
-        card.weights = Some(WeightsInfo {
-            file: WEIGHTS_FILE.into(),
-            sha256: sha256_hex(&bytes),
-            bytes: bytes.len(),
-            dtype: "f16 (batch-norm in f32)".into(),
-        });
+        card.describe_weights(&bytes);
         std::fs::write(dir.join(WEIGHTS_FILE), bytes).map_err(io)?;
     }
     std::fs::write(dir.join(CARD_FILE), card.to_json() + "\n").map_err(io)
