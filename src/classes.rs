@@ -79,12 +79,13 @@ impl FractureClass {
         }
     }
 
-    /// Finds the class for a folder name; case and surrounding spaces do not matter.
+    /// Finds the class for a folder name: the dataset's (`Spiral Fracture`) or the short slug
+    /// (`spiral`). Case and surrounding spaces do not matter; nothing else is guessed.
     pub fn from_folder_name(name: &str) -> Option<Self> {
         let name = name.trim();
         Self::ALL
             .into_iter()
-            .find(|class| class.folder_name().eq_ignore_ascii_case(name))
+            .find(|class| class.folder_name().eq_ignore_ascii_case(name) || class.slug().eq_ignore_ascii_case(name))
     }
 
     /// The folder names of all classes, for error messages that list what is expected.
@@ -145,6 +146,8 @@ mod tests {
             FractureClass::from_folder_name(" hairline fracture "),
             Some(FractureClass::Hairline)
         );
+        assert_eq!(FractureClass::from_folder_name("Fracture-Dislocation"), Some(FractureClass::FractureDislocation));
         assert_eq!(FractureClass::from_folder_name("Stress fracture"), None);
+        assert_eq!(FractureClass::from_folder_name("spiral-ish"), None);
     }
 }

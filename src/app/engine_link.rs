@@ -7,9 +7,11 @@ use gloo_worker::Spawnable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::blobs::object_url;
 use crate::store::ModelCard;
+use crate::train::{BatchReport, EpochReport, FineTuneOptions, FineTuneReport};
 use crate::worker::engine::ModelWorker;
-use crate::worker::{BackendKind, Event, Prediction, Request};
+use crate::worker::{BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request};
 
 /// The worker's loader script, emitted by Trunk next to `index.html` (relative, so the page
 /// also works from a sub-path).
@@ -48,6 +50,48 @@ pub struct Upload {
     pub preview_url: String,
 }
 
+/// Where a fine-tuning run is; the value of `data-state` on the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunState {
+    #[default]
+    Idle,
+    Running,
+    Done,
+    Stopped,
+    Failed,
+}
+
+impl RunState {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::Done => "done",
+            RunState::Stopped => "stopped",
+            RunState::Failed => "failed",
+        }
+    }
+}
+
+/// Everything the page knows about the latest fine-tuning run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FineTuneRun {
+    pub state: RunState,
+    pub options: Option<FineTuneOptions>,
+    pub train_images: usize,
+    pub valid_images: usize,
+    /// Files the worker could not read, with the reason.
+    pub skipped: Vec<(String, String)>,
+    pub batches: Vec<BatchReport>,
+    pub epochs: Vec<EpochReport>,
+    pub report: Option<FineTuneReport>,
+    /// Why it failed or halted.
+    pub message: Option<String>,
+    /// It failed on WebGPU: the CPU backend is worth offering.
+    pub failed_on_gpu: bool,
+    pub stop_requested: bool,
+}
+
 /// Shared through context; `Copy`, so every component can hold it.
 #[derive(Clone, Copy)]
 pub struct EngineLink {
@@ -57,6 +101,13 @@ pub struct EngineLink {
     pub model: RwSignal<ModelState>,
     pub upload: RwSignal<Option<Upload>>,
     pub outcome: RwSignal<Option<Outcome>>,
+    pub fine_tune: RwSignal<FineTuneRun>,
+    /// The latest fine-tuned (or loaded) model, to use again, save or download.
+    pub tuned: RwSignal<Option<ModelFiles>>,
+    /// A model asked for by [`EngineLink::load_model`], until the worker answers.
+    pending_load: StoredValue<Option<ModelFiles>>,
+    /// Why the last model switch failed (the model in use stayed).
+    pub load_error: RwSignal<Option<String>>,
     /// Number of inputs sent so far (the next input gets `sent + 1`).
     sent: RwSignal<u64>,
     requests: StoredValue<UnboundedSender<Request>>,
@@ -73,6 +124,10 @@ impl EngineLink {
             model: RwSignal::new(ModelState::Loading),
             upload: RwSignal::new(None),
             outcome: RwSignal::new(None),
+            fine_tune: RwSignal::new(FineTuneRun::default()),
+            tuned: RwSignal::new(None),
+            pending_load: StoredValue::new(None),
+            load_error: RwSignal::new(None),
             sent: RwSignal::new(0),
             requests: StoredValue::new(requests),
         };
@@ -126,6 +181,33 @@ impl EngineLink {
         self.outcome.set(Some(Outcome { seq, result: Err(message) }));
     }
 
+    /// Starts fine-tuning the model in use on `images`.
+    pub fn start_fine_tune(&self, options: FineTuneOptions, images: Vec<LabelledFile>) {
+        self.fine_tune.set(FineTuneRun { state: RunState::Running, options: Some(options.clone()), ..Default::default() });
+        self.request(Request::FineTune { options, images });
+    }
+
+    /// Ends the run after its current step; the best epoch so far is kept.
+    pub fn stop_fine_tune(&self) {
+        if self.fine_tune.with_untracked(|run| run.state == RunState::Running) {
+            self.fine_tune.update(|run| run.stop_requested = true);
+            self.request(Request::StopFineTune);
+        }
+    }
+
+    /// Puts a model in use from its files (saved in the browser, downloaded, or just trained).
+    pub fn load_model(&self, files: ModelFiles) {
+        self.load_error.set(None);
+        self.pending_load.set_value(Some(files.clone()));
+        self.request(Request::LoadModel { card_json: files.card_json, weights: files.weights });
+    }
+
+    /// Goes back to the page's own pretrained model.
+    pub fn use_pretrained(&self) {
+        self.load_error.set(None);
+        self.request(Request::UsePretrained);
+    }
+
     fn next_seq(&self) -> u64 {
         self.sent.update(|n| *n += 1);
         self.sent.get_untracked()
@@ -146,6 +228,9 @@ impl EngineLink {
             Event::Download { loaded, total } => self.download.set(Some((loaded, total))),
             Event::ModelReady { card_json, from_cache, load_ms } => match ModelCard::from_json(&card_json) {
                 Ok(card) => {
+                    if let Some(files) = self.pending_load.try_update_value(Option::take).flatten() {
+                        self.tuned.set(Some(files));
+                    }
                     self.status.set(String::new());
                     self.model.set(ModelState::Ready { card: Box::new(card), from_cache, load_ms });
                 }
@@ -159,15 +244,36 @@ impl EngineLink {
                 self.outcome.set(Some(Outcome { seq: prediction.seq, result: Ok(prediction) }))
             }
             Event::ClassifyFailed { seq, message } => self.outcome.set(Some(Outcome { seq, result: Err(message) })),
+            Event::FineTuneStarted { train_images, valid_images, skipped } => self.fine_tune.update(|run| {
+                run.train_images = train_images;
+                run.valid_images = valid_images;
+                run.skipped = skipped;
+            }),
+            Event::FineTuneBatch(report) => self.fine_tune.update(|run| run.batches.push(report)),
+            Event::FineTuneEpoch(report) => self.fine_tune.update(|run| run.epochs.push(report)),
+            Event::FineTuneFinished { report, model } => {
+                self.fine_tune.update(|run| {
+                    run.state = if report.stopped || report.halted.is_some() { RunState::Stopped } else { RunState::Done };
+                    run.message = report.halted.clone();
+                    run.train_images = report.train_images;
+                    run.valid_images = report.valid_images;
+                    run.report = Some(report);
+                });
+                if model.is_some() {
+                    self.tuned.set(model);
+                }
+            }
+            Event::FineTuneFailed { message, on_gpu } => self.fine_tune.update(|run| {
+                run.state = RunState::Failed;
+                run.message = Some(message);
+                run.failed_on_gpu = on_gpu;
+            }),
+            Event::LoadFailed { message } => {
+                self.pending_load.set_value(None);
+                self.load_error.set(Some(message));
+            }
         }
     }
-}
-
-/// A `blob:` URL showing `bytes` (the browser decides whether it can display them).
-fn object_url(bytes: &[u8]) -> Option<String> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
 /// The link provided by [`crate::app::App`].

@@ -2,9 +2,12 @@
 //! Worker (`crate::worker`), reached only through messages.
 
 mod backend_bar;
+mod blobs;
 mod classify;
 mod engine_link;
+mod finetune;
 mod gallery;
+mod indexed_db;
 mod model_card;
 mod probabilities;
 mod upload;
@@ -14,6 +17,7 @@ use leptos::prelude::*;
 use crate::worker::BackendKind;
 use backend_bar::{BackendBar, ModelStatus};
 use classify::ClassifySection;
+use finetune::FineTuneSection;
 pub use engine_link::{BackendState, EngineLink, ModelState};
 use model_card::ModelCardSection;
 
@@ -36,6 +40,7 @@ pub fn App() -> impl IntoView {
             <p class="notice" role="note">"Research demo, not a medical device. Do not use it to diagnose anyone."</p>
             <nav>
                 <a href="#classify">"Classify"</a>
+                <a href="#fine-tune">"Fine-tune"</a>
                 <a href="#model-card">"Model card"</a>
             </nav>
         </header>
@@ -43,6 +48,7 @@ pub fn App() -> impl IntoView {
         <ModelStatus />
         <main>
             <ClassifySection />
+            <FineTuneSection />
             <ModelCardSection />
         </main>
         <footer>

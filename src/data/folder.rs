@@ -149,32 +149,52 @@ fn decode_files(files: &[(FractureClass, PathBuf, String)]) -> Vec<Result<Xray, 
     })
 }
 
-/// `(class, file) → group` from a manifest with at least the columns `class`, `file`, `group`.
-/// A missing manifest is an empty map: every image is then its own group.
+/// `(class, file) → group` from a manifest file. A missing manifest is an empty map: every
+/// image is then its own group.
 fn read_manifest(path: &Path) -> Result<HashMap<(FractureClass, String), String>, LoadError> {
     if !path.is_file() {
         return Ok(HashMap::new());
     }
     let err = |message: String| LoadError::Manifest { path: path.into(), message };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| err(e.to_string()))?.clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| err(format!("no `{name}` column")))
-    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    manifest_groups(&bytes).map_err(err)
+}
+
+/// `(class, file) → group` from the text of a manifest with at least the columns `class`,
+/// `file` and `group` (the dataset's `manifest.csv`, or one a person writes). Classes are
+/// matched like folder names.
+pub fn manifest_groups(csv_text: &[u8]) -> Result<HashMap<(FractureClass, String), String>, String> {
+    let mut reader = csv::Reader::from_reader(csv_text);
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("no `{name}` column"));
     let (class_col, file_col, group_col) = (column("class")?, column("file")?, column("group")?);
     let mut groups = HashMap::new();
     for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| err(e.to_string()))?;
+        let record = record.map_err(|e| e.to_string())?;
         let field = |i: usize| record.get(i).unwrap_or("").to_string();
         // Rows for classes this project does not know are not an error here: the class
         // folders, not the manifest, decide what is loaded.
         if let Some(class) = FractureClass::from_folder_name(&field(class_col)) {
             let group = field(group_col);
             if group.is_empty() {
-                return Err(err(format!("row {} has an empty group", line + 2)));
+                return Err(format!("row {} has an empty group", line + 2));
             }
             groups.insert((class, field(file_col)), group);
         }
     }
     Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_rows_give_groups_by_class_and_file() {
+        let groups = manifest_groups(b"class,file,group\nspiral,a.jpg,7\nSpiral Fracture,b.jpg,7\nstress,c.jpg,1\n").unwrap();
+        assert_eq!(groups.get(&(FractureClass::Spiral, "a.jpg".into())).map(String::as_str), Some("7"));
+        assert_eq!(groups.get(&(FractureClass::Spiral, "b.jpg".into())).map(String::as_str), Some("7"));
+        assert_eq!(groups.len(), 2, "unknown classes are left out");
+        assert_eq!(manifest_groups(b"class,file\nspiral,a.jpg\n").unwrap_err(), "no `group` column");
+    }
 }

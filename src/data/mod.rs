@@ -9,5 +9,5 @@ pub mod split;
 pub use augment::augment;
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
-pub use folder::{list_class_files, load_folder, Dataset, LabelledXray, LoadError};
+pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};
 pub use split::{split, Split, SplitKind};

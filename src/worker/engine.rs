@@ -1,17 +1,19 @@
 //! The model worker: owns the device and the model, answers [`Request`]s with [`Event`]s.
 //!
-//! Requests are handled one at a time, in order; the page never blocks on them.
+//! Requests are handled one at a time, in order; the page never blocks on them. During a
+//! fine-tuning run the worker still reads its messages between steps (to stop, or to say it
+//! is busy).
 
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_worker::reactor::{reactor, ReactorScope};
 use web_time::Instant;
 
 use super::backend::{self, OpenedBackend};
-use super::protocol::{BackendKind, Event, Prediction, Request};
-use super::weights::{fetch_default_model, FetchedModel};
+use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
+use super::weights::fetch_default_model;
 use crate::data::{decode_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
-use crate::store::classifier_from_card;
+use crate::store::{classifier_from_card, ModelCard};
 use crate::train::predict;
 
 /// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
@@ -32,25 +34,52 @@ pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
                 };
                 send(&mut scope, event);
             }
+            Request::FineTune { options, images } => engine.fine_tune(options, images, &mut scope).await,
+            // Only meaningful during a run, where the run's own loop reads it.
+            Request::StopFineTune => {}
+            Request::LoadModel { card_json, weights } => {
+                let files = ModelCard::from_json(&card_json)
+                    .map_err(|e| e.to_string())
+                    .map(|card| ActiveModel { card, files: ModelFiles { card_json, weights } });
+                match files {
+                    Ok(model) => engine.switch_model(model, &mut scope).await,
+                    Err(message) => send(&mut scope, Event::LoadFailed { message }),
+                }
+            }
+            Request::UsePretrained => match engine.pretrained.clone() {
+                Some(model) => engine.switch_model(model, &mut scope).await,
+                None => send(&mut scope, Event::LoadFailed { message: "the pretrained model is not downloaded yet".into() }),
+            },
         }
     }
 }
 
 /// Sends without waiting: the worker's outgoing channel is always ready.
-fn send(scope: &mut ReactorScope<Request, Event>, event: Event) {
+pub(super) fn send(scope: &mut ReactorScope<Request, Event>, event: Event) {
     let _ = scope.send(event).now_or_never();
 }
 
+/// A model's card and files: what is loaded onto the device, and reloaded when the backend changes.
+#[derive(Clone)]
+pub(super) struct ActiveModel {
+    pub card: ModelCard,
+    pub files: ModelFiles,
+}
+
 #[derive(Default)]
-struct Engine {
-    backend: Option<OpenedBackend>,
-    fetched: Option<FetchedModel>,
-    classifier: Option<Classifier>,
+pub(super) struct Engine {
+    pub backend: Option<OpenedBackend>,
+    /// The page's own model, downloaded once.
+    pretrained: Option<ActiveModel>,
+    pretrained_from_cache: bool,
+    /// The model in use (the pretrained one, a fine-tuned one or a loaded one).
+    pub active: Option<ActiveModel>,
+    pub classifier: Option<Classifier>,
 }
 
 impl Engine {
-    /// Opens the backend (falling back to the CPU), downloads the model if needed, loads it
-    /// onto the device and warms it up with one inference.
+    /// Opens the backend (falling back to the CPU), downloads the pretrained model if needed,
+    /// loads the model in use onto the device and warms it up with one inference.
     async fn start(&mut self, wanted: BackendKind, scope: &mut ReactorScope<Request, Event>) {
         let started = Instant::now();
         self.classifier = None;
@@ -68,16 +97,26 @@ impl Engine {
         self.announce(&opened, fallback.clone(), scope);
         self.backend = Some(opened);
 
-        if self.fetched.is_none() {
+        if self.pretrained.is_none() {
             send(scope, Event::Status("Downloading the model…".into()));
             let result = fetch_default_model(|loaded, total| send(scope, Event::Download { loaded, total })).await;
             match result {
-                Ok(fetched) => self.fetched = Some(fetched),
+                Ok(fetched) => {
+                    self.pretrained_from_cache = fetched.from_cache;
+                    self.pretrained = Some(ActiveModel {
+                        card: fetched.card,
+                        files: ModelFiles { card_json: fetched.card_json, weights: fetched.weights },
+                    });
+                }
                 Err(message) => return send(scope, Event::ModelFailed { message }),
             }
         }
+        if self.active.is_none() {
+            self.active = self.pretrained.clone();
+        }
         send(scope, Event::Status("Loading the weights and running a first inference…".into()));
-        if let Err(message) = self.load_and_warm_up().await {
+        let model = self.active.clone().expect("set above");
+        if let Err(message) = self.load_and_warm_up(&model).await {
             let on_gpu = self.backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu);
             if !on_gpu {
                 return send(scope, Event::ModelFailed { message });
@@ -86,31 +125,44 @@ impl Engine {
             let cpu = backend::cpu();
             self.announce(&cpu, Some(format!("the GPU could not run the model ({message})")), scope);
             self.backend = Some(cpu);
-            if let Err(message) = self.load_and_warm_up().await {
+            if let Err(message) = self.load_and_warm_up(&model).await {
                 return send(scope, Event::ModelFailed { message });
             }
         }
-        let fetched = self.fetched.as_ref().expect("fetched above");
-        send(
-            scope,
-            Event::ModelReady {
-                card_json: fetched.card_json.clone(),
-                from_cache: fetched.from_cache,
-                load_ms: started.elapsed().as_secs_f64() * 1000.0,
-            },
-        );
+        let from_cache = self.pretrained_from_cache;
+        self.ready(scope, from_cache, started);
+    }
+
+    /// Puts another model in use; if it cannot be loaded, the current one stays.
+    pub async fn switch_model(&mut self, model: ActiveModel, scope: &mut ReactorScope<Request, Event>) {
+        let started = Instant::now();
+        match self.load_and_warm_up(&model).await {
+            Ok(()) => {
+                self.active = Some(model);
+                self.ready(scope, true, started);
+            }
+            Err(message) => send(scope, Event::LoadFailed { message: format!("{message}; the model in use stays") }),
+        }
+    }
+
+    fn ready(&self, scope: &mut ReactorScope<Request, Event>, from_cache: bool, started: Instant) {
+        let card_json = self.active.as_ref().map(|m| m.files.card_json.clone()).unwrap_or_default();
+        let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+        send(scope, Event::ModelReady { card_json, from_cache, load_ms });
     }
 
     fn announce(&self, opened: &OpenedBackend, fallback: Option<String>, scope: &mut ReactorScope<Request, Event>) {
         send(scope, Event::BackendReady { backend: opened.kind, adapter: opened.adapter.clone(), fallback });
     }
 
-    async fn load_and_warm_up(&mut self) -> Result<(), String> {
-        let (Some(backend), Some(fetched)) = (&self.backend, &self.fetched) else {
-            return Err("no model downloaded".into());
+    /// Builds `model` on the current device and runs one inference; only then replaces the
+    /// classifier in use.
+    async fn load_and_warm_up(&mut self, model: &ActiveModel) -> Result<(), String> {
+        let Some(backend) = &self.backend else {
+            return Err("no backend is open".into());
         };
         let classifier =
-            classifier_from_card(&fetched.card, &fetched.weights, &backend.device).map_err(|e| e.to_string())?;
+            classifier_from_card(&model.card, &model.files.weights, &backend.device).map_err(|e| e.to_string())?;
         let blank = Xray { pixels: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE], original_size: (1, 1) };
         predict(&classifier, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
         self.classifier = Some(classifier);

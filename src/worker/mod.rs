@@ -10,6 +10,8 @@ pub mod backend;
 #[cfg(target_arch = "wasm32")]
 pub mod engine;
 #[cfg(target_arch = "wasm32")]
+mod finetune;
+#[cfg(target_arch = "wasm32")]
 pub mod weights;
 
-pub use protocol::{BackendKind, Event, Prediction, Request};
+pub use protocol::{BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request};

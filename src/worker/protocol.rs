@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::train::{BatchReport, EpochReport, FineTuneOptions, FineTuneReport};
 use crate::NUM_CLASSES;
 
 /// Where the network runs.
@@ -43,6 +44,37 @@ pub enum Request {
     RetryModel,
     /// Classify an image file's bytes. `seq` is echoed back in the answer.
     Classify { seq: u64, name: String, bytes: Vec<u8> },
+    /// Fine-tune the model in use on labelled image files; answered by a stream of
+    /// `FineTune*` events.
+    FineTune { options: FineTuneOptions, images: Vec<LabelledFile> },
+    /// End the fine-tuning run after its current step, keeping the best weights so far.
+    StopFineTune,
+    /// Use a model from its `model.json` and weights (one saved in the browser, or a file).
+    /// If it cannot be loaded, the model in use stays.
+    LoadModel { card_json: String, weights: Vec<u8> },
+    /// Go back to the page's own pretrained model.
+    UsePretrained,
+}
+
+/// An image file with the class it was filed under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelledFile {
+    /// Where it came from (`Spiral Fracture/img1.jpg`), for messages.
+    pub name: String,
+    /// Class index, in label order.
+    pub class: usize,
+    /// Near-duplicate group (from a manifest), or the name: images of one group stay on one
+    /// side of the split.
+    pub group: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A fine-tuned model, ready to use, save or download.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFiles {
+    pub card_json: String,
+    /// `model.bpk`.
+    pub weights: Vec<u8>,
 }
 
 /// What the worker tells the page.
@@ -63,6 +95,22 @@ pub enum Event {
     Classified(Prediction),
     /// [`Request::Classify`] failed (unreadable image, no model yet, device error).
     ClassifyFailed { seq: u64, message: String },
+    /// The images of a fine-tuning run are decoded and split; `skipped` lists the files that
+    /// could not be read, with the reason.
+    FineTuneStarted { train_images: usize, valid_images: usize, skipped: Vec<(String, String)> },
+    /// Progress after each training step.
+    FineTuneBatch(BatchReport),
+    /// Scores after each epoch.
+    FineTuneEpoch(EpochReport),
+    /// The run ended (finished, stopped, or halted by a NaN loss). `report.held_out` indexes
+    /// the images of the request. `model` is the kept model, already in use; `None` when no
+    /// epoch finished (the model in use did not change).
+    FineTuneFinished { report: FineTuneReport, model: Option<ModelFiles> },
+    /// The run could not start or broke off; the model in use did not change. `on_gpu`: it
+    /// ran on WebGPU, so the CPU backend is worth a try.
+    FineTuneFailed { message: String, on_gpu: bool },
+    /// [`Request::LoadModel`] failed; the model in use stays.
+    LoadFailed { message: String },
 }
 
 /// One classified image.
@@ -100,8 +148,32 @@ mod tests {
             let bytes = bincode::serialize(&event).expect("encode");
             assert_eq!(bincode::deserialize::<Event>(&bytes).expect("decode"), event);
         }
-        let request = Request::Classify { seq: 1, name: "<b>x</b>.png".into(), bytes: vec![0; 16] };
-        let bytes = bincode::serialize(&request).expect("encode");
-        assert_eq!(bincode::deserialize::<Request>(&bytes).expect("decode"), request);
+        let report = crate::train::FineTuneReport {
+            train_images: 8,
+            valid_images: 2,
+            grouped: true,
+            before: Some(crate::train::Evaluation::from_probabilities(&[[0.1; NUM_CLASSES]; 2], &[0, 3])),
+            after: None,
+            held_out: vec![crate::train::HeldOutImage { index: 4, actual: 0, before: 0, after: 3 }],
+            history: Vec::new(),
+            best_epoch: 0,
+            stopped: true,
+            halted: Some("the loss became NaN".into()),
+        };
+        let finished = Event::FineTuneFinished {
+            report,
+            model: Some(ModelFiles { card_json: "{}".into(), weights: vec![1, 2, 3] }),
+        };
+        let bytes = bincode::serialize(&finished).expect("encode");
+        assert_eq!(bincode::deserialize::<Event>(&bytes).expect("decode"), finished);
+
+        let fine_tune = Request::FineTune {
+            options: crate::train::FineTuneOptions::default(),
+            images: vec![LabelledFile { name: "Spiral Fracture/a.jpg".into(), class: 9, group: "7".into(), bytes: vec![9] }],
+        };
+        for request in [Request::Classify { seq: 1, name: "<b>x</b>.png".into(), bytes: vec![0; 16] }, fine_tune] {
+            let bytes = bincode::serialize(&request).expect("encode");
+            assert_eq!(bincode::deserialize::<Request>(&bytes).expect("decode"), request);
+        }
     }
 }

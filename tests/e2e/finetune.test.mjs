@@ -1,0 +1,159 @@
+// Fine-tuning in the page: the one-epoch demo run on WebGPU (SwiftShader) and on the CPU reaches
+// `done` with losses and charts; Stop ends a run mid-way; the fine-tuned model survives a reload
+// in IndexedDB; its downloaded files load back and predict exactly what it predicted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { fixtures } from './fixtures.mjs';
+
+const RUN_TIMEOUT = 600_000;
+
+let server, browser, files;
+before(async () => {
+  files = await fixtures();
+  server = await serveDist('dist', '/');
+  browser = await launchChromium({ webgpu: true });
+});
+after(async () => { await browser?.close(); await server?.close(); });
+
+/** Page object for the Fine-tune section. */
+class FineTunePage extends ClassifierPage {
+  state() { return this.page.getAttribute('[data-testid=finetune-state]', 'data-state'); }
+
+  async setEpochs(n) { await this.page.fill('input[data-testid=finetune-epochs]', String(n)); }
+
+  async waitForState(...states) {
+    const selector = states.map((s) => `[data-testid=finetune-state][data-state=${s}]`).join(', ');
+    await this.page.waitForSelector(selector, { timeout: RUN_TIMEOUT });
+    return this.state();
+  }
+
+  modelInUse() { return this.page.textContent('[data-testid=model-in-use]'); }
+
+  /** Waits until the model in use has a name matching `pattern`. */
+  async waitForModel(pattern) {
+    await this.page.waitForFunction(
+      (source) => new RegExp(source).test(document.querySelector('[data-testid=model-in-use]')?.textContent ?? ''),
+      pattern.source, { timeout: 120_000 });
+  }
+
+  /** Classifies the oblique sample X-ray and returns its probabilities. */
+  async classifySample() {
+    await this.upload(files.xray);
+    return this.probabilities();
+  }
+}
+
+async function openPage(context) {
+  const app = new FineTunePage(await context.newPage());
+  await app.open(server.url);
+  return app;
+}
+
+function assertRunRendered(loss, polylines) {
+  assert.ok(Number.isFinite(loss) && loss > 0, `the latest loss is shown (${loss})`);
+  assert.ok(polylines >= 1, 'the loss chart has a line');
+}
+
+test('WebGPU: a one-epoch demo run reaches done; downloaded or saved in IndexedDB, the model loads back (after a reload) with identical predictions', async () => {
+  const context = await browser.newContext();
+  const app = await openPage(context);
+  assert.equal(await app.backend(), 'webgpu');
+  assert.equal(await app.state(), 'idle');
+  await app.setEpochs(1);
+  const requests = app.recordRequests();
+  await app.page.click('[data-testid=finetune-demo]');
+  await app.page.waitForSelector('[data-testid=finetune-state][data-state=running]');
+  assert.equal(await app.waitForState('done', 'stopped', 'failed'), 'done', await app.page.textContent('.run-progress'));
+  const elsewhere = requests.filter((url) => !url.includes('/finetune-demo/'));
+  assert.deepEqual(elsewhere, [], 'a run fetches only the demo images');
+  assertRunRendered(Number(await app.page.textContent('[data-testid=finetune-loss]')),
+    await app.page.$$eval('[data-testid=finetune-chart] polyline[points*=","]', (lines) => lines.length));
+  assert.ok(await app.page.isVisible('[data-testid=finetune-results]'), 'before/after scores are shown');
+  await app.waitForModel(/fine-tuned/);
+  const tuned = await app.classifySample();
+
+  // Download the two files.
+  const dir = await mkdtemp(join(tmpdir(), 'finetuned-'));
+  const downloads = [];
+  const twoDownloads = new Promise((resolve) => app.page.on('download', (d) => { downloads.push(d); if (downloads.length === 2) resolve(); }));
+  await app.page.click('[data-testid=finetune-download]');
+  await twoDownloads;
+  const paths = [];
+  for (const d of downloads) {
+    const path = join(dir, d.suggestedFilename());
+    await d.saveAs(path);
+    paths.push(path);
+  }
+  assert.deepEqual(paths.map((p) => p.split('.').pop()).sort(), ['bpk', 'json']);
+
+  // Save in IndexedDB; after a reload the pretrained model is in use and the saved one is listed.
+  await app.page.click('[data-testid=finetune-save]');
+  await app.page.waitForSelector('[data-testid=saved-model]');
+  await app.page.reload();
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  assert.doesNotMatch(await app.modelInUse(), /fine-tuned/, 'a reload starts with the pretrained model');
+  await app.page.click('[data-testid=saved-load]');
+  await app.waitForModel(/fine-tuned/);
+  assert.deepEqual(await app.classifySample(), tuned, 'the model saved in IndexedDB predicts exactly what the fine-tuned one did');
+
+  // Back to the pretrained model, then load the downloaded files.
+  await app.page.click('[data-testid=use-pretrained]');
+  await app.waitForModel(/^(?!.*fine-tuned)/);
+  assert.notDeepEqual(await app.classifySample(), tuned);
+  await app.page.setInputFiles('input[data-testid=finetune-load-files]', paths);
+  await app.waitForModel(/fine-tuned/);
+  assert.deepEqual(await app.classifySample(), tuned, 'the downloaded files predict exactly what the fine-tuned model did');
+
+  // A weights file alone is refused with a message; the model in use stays.
+  await app.page.setInputFiles('input[data-testid=finetune-load-files]', paths.filter((p) => p.endsWith('.bpk')));
+  assert.match(await app.page.textContent('[data-testid=keep-message]'), /both files/);
+
+  // Rename (shown as text), then delete.
+  await app.page.click('[data-testid=saved-rename]');
+  await app.page.fill('[data-testid=saved-name]', 'wrist study <b>1</b>');
+  await app.page.click('[data-testid=saved-rename-ok]');
+  await app.page.waitForFunction(() => document.querySelector('[data-testid=saved-model] .name')?.textContent === 'wrist study <b>1</b>');
+  await app.page.click('[data-testid=saved-delete]');
+  await app.page.waitForSelector('[data-testid=saved-model]', { state: 'detached' });
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
+
+test('WebGPU: Stop ends a run after the current step and keeps the model in use', async () => {
+  const context = await browser.newContext();
+  const app = await openPage(context);
+  const before = await app.modelInUse();
+  await app.setEpochs(3);
+  await app.page.click('[data-testid=finetune-demo]');
+  await app.page.waitForSelector('[data-testid=finetune-loss]', { timeout: RUN_TIMEOUT });
+  await app.page.click('[data-testid=finetune-stop]');
+  assert.equal(await app.waitForState('stopped', 'done', 'failed'), 'stopped');
+  const epochs = await app.page.$$eval('[data-testid=finetune-chart]', (charts) => charts.length);
+  assert.ok(epochs >= 1);
+  // Stopped inside the first epoch: no epoch finished, so nothing replaced the model.
+  assert.equal(await app.modelInUse(), before);
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
+
+test('CPU backend: a one-epoch demo run reaches done and the fine-tuned model classifies', async () => {
+  const context = await browser.newContext();
+  const app = await openPage(context);
+  await app.page.click('[data-testid=use-cpu]');
+  await app.page.waitForSelector('[data-testid=backend][data-backend=cpu]');
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  await app.setEpochs(1);
+  await app.page.click('[data-testid=finetune-demo]');
+  assert.equal(await app.waitForState('done', 'stopped', 'failed'), 'done', await app.page.textContent('.run-progress'));
+  assertRunRendered(Number(await app.page.textContent('[data-testid=finetune-loss]')),
+    await app.page.$$eval('[data-testid=finetune-chart] polyline[points*=","]', (lines) => lines.length));
+  await app.waitForModel(/fine-tuned/);
+  const probabilities = await app.classifySample();
+  assert.equal(Object.keys(probabilities).length, 10);
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
