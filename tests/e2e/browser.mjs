@@ -39,13 +39,14 @@ export async function serveDist(root = 'dist', prefix = '/') {
 }
 
 /** Headless Debian Chromium; `webgpu` adds SwiftShader WebGPU. */
-export async function launchChromium({ webgpu = false } = {}) {
+export async function launchChromium({ webgpu = false, extraArgs = [] } = {}) {
   const args = [
     '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--no-first-run', '--disable-quic',
   ];
   // Playwright starts every launch with a fresh, empty user-data-dir of its own.
   if (webgpu) args.push('--enable-unsafe-webgpu');
+  args.push(...extraArgs);
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
 }
 

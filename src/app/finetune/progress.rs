@@ -56,7 +56,7 @@ pub fn RunProgress() -> impl IntoView {
             {move || {
                 latest().map(|b| {
                     view! {
-                        <p class="step-numbers">
+                        <p class="step-numbers" data-testid="finetune-speed" data-images-per-second=b.images_per_second data-batch=b.batch>
                             {format!("Epoch {} of {}, batch {} of {} · loss ", b.epoch, epochs_planned(), b.batch, b.batches)}
                             <span data-testid="finetune-loss">{format!("{:.4}", b.loss)}</span>
                             {format!(
