@@ -33,9 +33,10 @@ async function run(browser, url, backend, trainable) {
 const server = await serveDist('dist', '/');
 const browser = await launchChromium({ webgpu: true, extraArgs: (process.env.CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean) });
 const gpu = await browser.newPage();
+await gpu.goto(server.url); // WebGPU needs a secure context (localhost is one)
 const adapter = await gpu.evaluate(async () => {
   const a = await navigator.gpu?.requestAdapter();
-  return a ? `${a.info?.vendor ?? ''} ${a.info?.architecture ?? ''} ${a.info?.description ?? ''}`.trim() || 'unnamed adapter' : 'none';
+  return a ? `${a.info?.vendor ?? ''} ${a.info?.architecture ?? ''} ${a.info?.description ?? ''}`.trim() || 'unnamed adapter' : 'none (navigator.gpu has no adapter)';
 });
 await gpu.close();
 console.log(`WebGPU adapter: ${adapter}; batch ${BATCH_SIZE}; images/s over the first ${BATCHES} steps of the demo set\n`);

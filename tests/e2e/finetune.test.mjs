@@ -65,9 +65,22 @@ test('WebGPU: a one-epoch demo run reaches done; downloaded or saved in IndexedD
   assert.equal(await app.state(), 'idle');
   await app.setEpochs(1);
   const requests = app.recordRequests();
+  await app.page.evaluate(() => {
+    // Frame times while the run goes on: the page must keep painting.
+    window.frameTimes = [];
+    const tick = (t) => { window.frameTimes.push(t); if (!window.stopFrames) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
   await app.page.click('[data-testid=finetune-demo]');
   await app.page.waitForSelector('[data-testid=finetune-state][data-state=running]');
   assert.equal(await app.waitForState('done', 'stopped', 'failed'), 'done', await app.page.textContent('.run-progress'));
+  const gaps = await app.page.evaluate(() => {
+    window.stopFrames = true;
+    return window.frameTimes.slice(1).map((t, i) => t - window.frameTimes[i]).sort((a, b) => a - b);
+  });
+  const p95 = gaps[Math.floor(gaps.length * 0.95)];
+  console.log(`frames during the run: ${gaps.length + 1}, gap p95 ${p95.toFixed(1)} ms, max ${gaps.at(-1).toFixed(1)} ms`);
+  assert.ok(p95 < 100, `95 % of frame gaps under 100 ms while training (p95 ${p95} ms)`);
   const elsewhere = requests.filter((url) => !url.includes('/finetune-demo/'));
   assert.deepEqual(elsewhere, [], 'a run fetches only the demo images');
   assertRunRendered(Number(await app.page.textContent('[data-testid=finetune-loss]')),
