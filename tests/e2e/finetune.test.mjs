@@ -3,7 +3,7 @@
 // in IndexedDB; its downloaded files load back and predict exactly what it predicted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
@@ -27,7 +27,7 @@ class FineTunePage extends ClassifierPage {
 
   async waitForState(...states) {
     const selector = states.map((s) => `[data-testid=finetune-state][data-state=${s}]`).join(', ');
-    await this.page.waitForSelector(selector, { timeout: RUN_TIMEOUT });
+    await this.page.waitForSelector(selector, { state: 'attached', timeout: RUN_TIMEOUT });
     return this.state();
   }
 
@@ -167,6 +167,61 @@ test('CPU backend: a one-epoch demo run reaches done and the fine-tuned model cl
   await app.waitForModel(/fine-tuned/);
   const probabilities = await app.classifySample();
   assert.equal(Object.keys(probabilities).length, 10);
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
+
+/** A picked folder: two known classes by either name, an unknown folder, a loose file and a corrupt image. */
+async function labelledFolder() {
+  const root = join(await mkdtemp(join(tmpdir(), 'labelled-')), 'my x-rays');
+  const files = {
+    'Spiral Fracture/a.jpg': 'public/samples/spiral.jpg',
+    'Spiral Fracture/b.jpg': 'public/samples/oblique.jpg',
+    'avulsion/c.jpg': 'public/samples/avulsion.jpg',
+    'avulsion/d.jpg': 'public/samples/comminuted.jpg',
+    'greenstick/e.jpg': 'public/samples/greenstick.jpg',
+    'greenstick/f.jpg': 'public/samples/hairline.jpg',
+    'Stress fracture/g.jpg': 'public/samples/impacted.jpg',
+  };
+  for (const [path, source] of Object.entries(files)) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await copyFile(source, join(root, path));
+  }
+  await writeFile(join(root, 'greenstick/broken.jpg'), 'not a JPEG at all');
+  await writeFile(join(root, 'notes.txt'), 'labels checked by hand');
+  return root;
+}
+
+test('CPU backend: a picked folder is counted per class, unknown folders and corrupt files are reported, closing the section stops a run', async () => {
+  const context = await browser.newContext();
+  const app = await openPage(context);
+  await app.page.click('[data-testid=use-cpu]');
+  await app.page.waitForSelector('[data-testid=backend][data-backend=cpu]');
+  await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  await app.page.setInputFiles('input[data-testid=finetune-folder]', await labelledFolder());
+  await app.page.waitForSelector('[data-testid=finetune-unknown]');
+  const counts = await app.page.$$eval('[data-testid=finetune-counts] tr', (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.class, Number(r.querySelector('[data-testid=finetune-count]').textContent)])));
+  assert.deepEqual(counts, { avulsion: 2, comminuted: 0, 'fracture-dislocation': 0, greenstick: 3, hairline: 0, impacted: 0, longitudinal: 0, oblique: 0, pathological: 0, spiral: 2 });
+  assert.match(await app.page.textContent('[data-testid=finetune-unknown]'), /“Stress fracture” \(1 files\)/);
+  assert.match(await app.page.textContent('.finetune-data'), /not inside a class folder: my x-rays\/notes\.txt/);
+
+  await app.setEpochs(1);
+  await app.page.fill('input[data-testid=finetune-held-out]', '50');
+  await app.page.click('[data-testid=finetune-start]');
+  assert.equal(await app.waitForState('done', 'stopped', 'failed'), 'done', await app.page.textContent('.run-progress'));
+  assert.match(await app.page.textContent('[data-testid=finetune-skipped]'), /1 files were skipped:.*broken\.jpg: not an image/s);
+
+  // A click on a non-empty cell of the "after" matrix shows its images.
+  await app.page.click('[data-testid=confusion-after]:not([disabled])');
+  assert.ok(await app.page.$$eval('[data-testid=finetune-cell-images] img', (imgs) => imgs.length) >= 1);
+
+  // Closing the section mid-run stops it.
+  await app.setEpochs(20);
+  await app.page.click('[data-testid=finetune-start]');
+  await app.page.waitForSelector('[data-testid=finetune-state][data-state=running]');
+  await app.page.click('[data-testid=finetune-section] > summary');
+  assert.equal(await app.waitForState('stopped', 'done', 'failed'), 'stopped');
   assert.deepEqual(app.errors, []);
   await context.close();
 });

@@ -107,6 +107,7 @@ pub fn OptionsForm(options: RwSignal<FineTuneOptions>, #[prop(into)] disabled: S
                     min="5"
                     max="50"
                     step="5"
+                    data-testid="finetune-held-out"
                     prop:value=move || options.with(|o| format!("{:.0}", o.valid_fraction * 100.0))
                     on:input=move |ev| {
                         if let Ok(p) = event_target_value(&ev).parse::<f64>() {
