@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 need_web_tools
 step "building and serving at http://127.0.0.1:8080"
-CARGO_TARGET_DIR="$WASM_TARGET_DIR" exec trunk serve --release "$@"
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" exec trunk serve --release --no-autoreload "$@"

@@ -9,6 +9,7 @@ mod finetune;
 mod gallery;
 mod indexed_db;
 mod model_card;
+mod offline;
 mod probabilities;
 mod upload;
 
@@ -26,6 +27,7 @@ use model_card::ModelCardSection;
 pub fn App() -> impl IntoView {
     let link = EngineLink::spawn(BackendKind::WebGpu);
     provide_context(link);
+    offline::register_service_worker();
     // index.html shows a "needs WebAssembly" line until the app starts.
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();

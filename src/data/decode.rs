@@ -59,12 +59,20 @@ fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let reader = ImageReader::new(Cursor::new(bytes))
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     if reader.format().is_none() {
         return Err(DecodeError::UnknownFormat("the file's first bytes match no image format".into()));
     }
+    // On 32-bit wasm the PNG decoder refuses a huge header while reading it ("memory limit
+    // exceeded"); name the size instead. Elsewhere the check below does it.
+    if let Some((width, height)) = png_dimensions(bytes) {
+        if width > MAX_SIDE || height > MAX_SIDE {
+            return Err(DecodeError::TooLarge { width, height });
+        }
+    }
+    reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(classify_image_error)?;
     let (width, height) = decoder.dimensions();
     if width > MAX_SIDE || height > MAX_SIDE {
@@ -81,6 +89,16 @@ fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
         image.apply_orientation(orientation);
     }
     Ok(image)
+}
+
+/// Width and height from a PNG's IHDR chunk, without decoding anything.
+fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if bytes.len() < 24 || &bytes[..8] != SIGNATURE || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    Some((be(16), be(20)))
 }
 
 fn classify_image_error(error: image::ImageError) -> DecodeError {

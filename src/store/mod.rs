@@ -191,15 +191,32 @@ pub fn weights_to_bytes(model: &Classifier) -> Result<Vec<u8>, StoreError> {
 pub fn classifier_from_bytes(architecture: &Architecture, bytes: &[u8], device: &Device) -> Result<Classifier, StoreError> {
     let mut model = architecture.init(device);
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())))
-        .with_from_adapter(HalfPrecisionAdapter::new());
+        .with_from_adapter(HalfPrecisionAdapter::new())
+        // Missing or unexpected tensors are reported below as another network's weights,
+        // not as a damaged file.
+        .allow_partial(true);
     let result = model.load_from(&mut store).map_err(|e| StoreError::Weights(e.to_string()))?;
     if !result.missing.is_empty() || !result.unused.is_empty() || !result.errors.is_empty() {
         return Err(StoreError::Mismatch {
             architecture: architecture.name().into(),
-            message: format!("missing {:?}, unexpected {:?}, errors {:?}", result.missing, result.unused, result.errors),
+            message: format!(
+                "{} of its tensors are missing ({}), {} are not this network's ({}), {} do not fit ({})",
+                result.missing.len(),
+                first_few(result.missing.iter().map(|(path, _)| path)),
+                result.unused.len(),
+                first_few(result.unused.iter()),
+                result.errors.len(),
+                first_few(result.errors.iter()),
+            ),
         });
     }
     Ok(model.valid())
+}
+
+/// Up to three items, for a message that names what went wrong without listing everything.
+fn first_few<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    let names: Vec<String> = items.take(3).map(|item| item.to_string()).collect();
+    if names.is_empty() { "none".into() } else { format!("{}…", names.join(", ")) }
 }
 
 /// Loads weights after checking them against the card's sha256.

@@ -1,6 +1,8 @@
 //! Generated fixtures shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod odd;
+
 use bone_fracture::data::{decode_xray, Xray};
 use image::{ImageFormat, Rgb, RgbImage};
 

@@ -35,7 +35,12 @@ export async function serveDist(root = 'dist', prefix = '/') {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}${prefix}`, faults, requests, close: () => new Promise((r) => server.close(r)) };
+  const close = () => new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections(); // keep-alive connections would hold it open
+  });
+  return { url: `http://127.0.0.1:${port}${prefix}`, faults, requests, close };
 }
 
 /** Headless Debian Chromium; `webgpu` adds SwiftShader WebGPU. */
@@ -60,9 +65,19 @@ export class ClassifierPage {
 
   /** Opens the page and waits until the model is loaded (SwiftShader and debug-free wasm take a while). */
   async open(url) {
+    await this.page.addInitScript(() => {
+      window.cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
     await this.page.goto(url);
     await this.page.waitForSelector('[data-testid=model-ready], [data-testid=model-status] [data-testid=error]', { timeout: 180_000 });
+    // Until the service worker has cached the app shell and taken control, its own downloads
+    // would show up among the page's requests.
+    await this.page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 120_000 });
   }
+
+  /** Content-Security-Policy violations reported so far. */
+  cspViolations() { return this.page.evaluate(() => window.cspViolations); }
 
   backend() { return this.page.getAttribute('[data-testid=backend]', 'data-backend'); }
 

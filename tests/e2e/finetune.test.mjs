@@ -3,11 +3,11 @@
 // in IndexedDB; its downloaded files load back and predict exactly what it predicted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
-import { fixtures } from './fixtures.mjs';
+import { fixtures, labelledFolder } from './fixtures.mjs';
 
 const RUN_TIMEOUT = 600_000;
 
@@ -170,27 +170,6 @@ test('CPU backend: a one-epoch demo run reaches done and the fine-tuned model cl
   assert.deepEqual(app.errors, []);
   await context.close();
 });
-
-/** A picked folder: two known classes by either name, an unknown folder, a loose file and a corrupt image. */
-async function labelledFolder() {
-  const root = join(await mkdtemp(join(tmpdir(), 'labelled-')), 'my x-rays');
-  const files = {
-    'Spiral Fracture/a.jpg': 'public/samples/spiral.jpg',
-    'Spiral Fracture/b.jpg': 'public/samples/oblique.jpg',
-    'avulsion/c.jpg': 'public/samples/avulsion.jpg',
-    'avulsion/d.jpg': 'public/samples/comminuted.jpg',
-    'greenstick/e.jpg': 'public/samples/greenstick.jpg',
-    'greenstick/f.jpg': 'public/samples/hairline.jpg',
-    'Stress fracture/g.jpg': 'public/samples/impacted.jpg',
-  };
-  for (const [path, source] of Object.entries(files)) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await copyFile(source, join(root, path));
-  }
-  await writeFile(join(root, 'greenstick/broken.jpg'), 'not a JPEG at all');
-  await writeFile(join(root, 'notes.txt'), 'labels checked by hand');
-  return root;
-}
 
 test('CPU backend: a picked folder is counted per class, unknown folders and corrupt files are reported, closing the section stops a run', async () => {
   const context = await browser.newContext();
