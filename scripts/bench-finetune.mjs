@@ -12,11 +12,7 @@ async function run(browser, url, backend, trainable) {
   const context = await browser.newContext();
   const app = new ClassifierPage(await context.newPage());
   await app.open(url);
-  if (backend === 'cpu') {
-    await app.page.click('[data-testid=use-cpu]');
-    await app.page.waitForSelector('[data-testid=backend][data-backend=cpu]');
-    await app.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
-  }
+  if (backend === 'cpu') await app.useCpu();
   const actual = await app.backend();
   await app.page.check(`[data-testid=finetune-${trainable}]`);
   await app.page.selectOption('.finetune-options select >> nth=0', String(BATCH_SIZE));

@@ -12,7 +12,7 @@ use bone_fracture::classes::FractureClass;
 use bone_fracture::data::{LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes, weights_to_bytes_async};
-use bone_fracture::train::{fine_tune, predict, FineTuneOptions, Trainable, TrainingConfig};
+use bone_fracture::train::{fine_tune, held_out_split, predict, FineTuneOptions, Trainable, TrainingConfig};
 use burn::prelude::*;
 use burn::store::ModuleSnapshot;
 
@@ -66,6 +66,8 @@ fn head_only_run_scores_the_same_held_out_images_before_and_after_and_freezes_th
         .expect("fine-tuning");
     let report = &tuned.report;
     assert_eq!(report.train_images + report.valid_images, images.len());
+    let announced = held_out_split(&images, &options(Trainable::Head));
+    assert_eq!((announced.train.len(), announced.valid.len()), (report.train_images, report.valid_images), "the counts announced up front");
     assert!(report.valid_images >= 5, "about 30 % held out, got {}", report.valid_images);
     assert!(report.grouped, "the fixture's images share groups");
     assert_eq!(report.history.len(), 2);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use burn::prelude::*;
 
 use super::{fit, predict, EpochReport, Evaluation, TrainError, TrainObserver, Trainable, TrainingConfig};
-use crate::data::{split, LabelledXray, SplitKind, Xray};
+use crate::data::{split, LabelledXray, Split, SplitKind, Xray};
 use crate::model::Classifier;
 use crate::train::metrics::ranked_classes;
 
@@ -79,6 +79,14 @@ pub struct FineTuned {
     pub report: FineTuneReport,
 }
 
+/// The split [`fine_tune`] makes of `images`: near-duplicate groups on one side, stratified by
+/// class, `options.valid_fraction` held out. Callers use it to announce the counts up front.
+pub fn held_out_split(images: &[LabelledXray], options: &FineTuneOptions) -> Split {
+    let classes: Vec<_> = images.iter().map(|i| i.class).collect();
+    let groups: Vec<_> = images.iter().map(|i| i.group.clone()).collect();
+    split(SplitKind::Group, &classes, &groups, options.valid_fraction, options.seed)
+}
+
 /// Fine-tunes `base` (trained with `base_config`) on `images`.
 ///
 /// Images that share a `group` stay on one side of the split. Before training, the starting
@@ -105,15 +113,14 @@ pub async fn fine_tune(
         augment: options.augment,
         ..base_config.clone()
     };
-    let classes: Vec<_> = images.iter().map(|i| i.class).collect();
-    let groups: Vec<_> = images.iter().map(|i| i.group.clone()).collect();
+    let groups: Vec<_> = images.iter().map(|i| i.group.as_str()).collect();
     let grouped = {
         let mut unique = groups.clone();
         unique.sort();
         unique.dedup();
         unique.len() < groups.len()
     };
-    let parts = split(SplitKind::Group, &classes, &groups, options.valid_fraction, options.seed);
+    let parts = held_out_split(images, options);
     let train: Vec<&LabelledXray> = parts.train.iter().map(|&i| &images[i]).collect();
     let valid: Vec<&LabelledXray> = parts.valid.iter().map(|&i| &images[i]).collect();
     let valid_xrays: Vec<&Xray> = valid.iter().map(|i| &i.xray).collect();

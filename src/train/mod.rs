@@ -11,7 +11,7 @@ pub mod metrics;
 pub mod step;
 
 pub use config::{Trainable, TrainingConfig};
-pub use finetune::{fine_tune, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
+pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
 pub use fit::{fit, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use step::{evaluate, predict, StepStats, Trainer};

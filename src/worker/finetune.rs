@@ -12,7 +12,7 @@ use super::protocol::{BackendKind, Event, LabelledFile, ModelFiles, Request};
 use crate::classes::FractureClass;
 use crate::data::{decode_xray, LabelledXray};
 use crate::store::{classifier_from_bytes, weights_to_bytes_async, ModelCard};
-use crate::train::{fine_tune, BatchReport, EpochReport, FineTuneOptions, TrainObserver, Trainable};
+use crate::train::{fine_tune, held_out_split, BatchReport, EpochReport, FineTuneOptions, TrainObserver, Trainable};
 
 /// Streams a run's progress to the page and reads the page's messages between steps.
 struct RunObserver<'a> {
@@ -113,11 +113,8 @@ impl Engine {
             send(scope, Event::FineTuneStarted { train_images: 0, valid_images: 0, skipped });
             return send(scope, Event::FineTuneFailed { message, on_gpu: false });
         }
-        let valid_estimate = (images.len() as f64 * options.valid_fraction).round() as usize;
-        send(
-            scope,
-            Event::FineTuneStarted { train_images: images.len() - valid_estimate, valid_images: valid_estimate, skipped },
-        );
+        let parts = held_out_split(&images, &options);
+        send(scope, Event::FineTuneStarted { train_images: parts.train.len(), valid_images: parts.valid.len(), skipped });
 
         let mut observer = RunObserver { scope, stop: false };
         let result = fine_tune(&base, &base_card.training, &images, &options, &device, &mut observer).await;

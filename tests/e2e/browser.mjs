@@ -76,6 +76,13 @@ export class ClassifierPage {
     await this.page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 120_000 });
   }
 
+  /** Moves the model to the CPU backend and waits until it is loaded there. */
+  async useCpu() {
+    await this.page.click('[data-testid=use-cpu]');
+    await this.page.waitForSelector('[data-testid=backend][data-backend=cpu]');
+    await this.page.waitForSelector('[data-testid=model-ready]', { timeout: 180_000 });
+  }
+
   /** Content-Security-Policy violations reported so far. */
   cspViolations() { return this.page.evaluate(() => window.cspViolations); }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bone_fracture::data::load_folder;
 use bone_fracture::store::{load_model_dir, save_model_dir, ModelCard};
-use bone_fracture::train::{fine_tune, FineTuneOptions, Trainable};
+use bone_fracture::train::{fine_tune, held_out_split, FineTuneOptions, Trainable};
 use clap::Args;
 
 use crate::progress::Progress;
@@ -59,7 +59,7 @@ pub fn run(args: FineTuneArgs) -> Result<(), String> {
         eprintln!("warning: skipped {}: {reason}", path.display());
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let train_images = dataset.items.len() - (dataset.items.len() as f64 * options.valid_fraction).round() as usize;
+    let train_images = held_out_split(&dataset.items, &options).train.len();
     let mut progress = Progress::new(&args.out, train_images.div_ceil(options.batch_size.max(1)) * options.epochs)?;
     let tuned = pollster::block_on(fine_tune(&base, &base_card.training, &dataset.items, &options, &device, &mut progress))
         .map_err(|e| e.to_string())?;
