@@ -67,14 +67,5 @@ fn a_cmyk_jpeg_is_read_as_rgb() {
 /// `UPDATE_FIXTURES=1 cargo test --test odd_images` rewrites it.
 #[test]
 fn the_page_fixtures_are_the_generators_output() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/odd");
-    for (name, bytes) in odd::page_fixtures() {
-        let path = dir.join(name);
-        if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::create_dir_all(&dir).expect("creating tests/fixtures/odd");
-            std::fs::write(&path, &bytes).expect("writing a fixture");
-        }
-        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_FIXTURES=1 writes it)", path.display()));
-        assert!(committed == bytes, "{} differs from its generator; UPDATE_FIXTURES=1 rewrites it", path.display());
-    }
+    common::check_fixtures("tests/fixtures/odd", odd::page_fixtures());
 }

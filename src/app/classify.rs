@@ -64,6 +64,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let name = upload.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let preview_url = upload.map(|u| u.preview_url).unwrap_or_default();
     let canvas = NodeRef::<Canvas>::new();
+    let (unshowable, set_unshowable) = signal(false);
     let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend } = prediction;
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
@@ -88,7 +89,18 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     view! {
         <div class="images">
             <figure>
-                <img src=preview_url alt="The uploaded image" />
+                // Browsers cannot show DICOM (or, mostly, TIFF) files themselves: say so instead
+                // of a broken image; the decoded pixels are on the canvas beside it.
+                <Show
+                    when=move || !unshowable.get()
+                    fallback=|| view! {
+                        <p class="unshowable" data-testid="preview-unshowable">
+                            "Your browser cannot display this file type itself; the image as read from the file is on the right."
+                        </p>
+                    }
+                >
+                    <img src=preview_url.clone() alt="The uploaded image" on:error=move |_| set_unshowable.set(true) />
+                </Show>
                 <figcaption>{name}" · "{w}"×"{h}</figcaption>
             </figure>
             <figure>

@@ -63,9 +63,9 @@ pub fn UploadZone() -> impl IntoView {
             on:dragleave=move |_| set_dragging.set(false)
             on:drop=on_drop
         >
-            <input type="file" data-testid="file-input" accept="image/*,.tif,.tiff" on:change=on_change />
+            <input type="file" data-testid="file-input" accept="image/*,.tif,.tiff,.dcm,.dicom,application/dicom" on:change=on_change />
             <strong>"Choose an X-ray"</strong>
-            " or drop it here, or paste it (Ctrl+V). JPEG, PNG, WebP, BMP, TIFF or GIF."
+            " or drop it here, or paste it (Ctrl+V). JPEG, PNG, WebP, BMP, TIFF, GIF or DICOM (.dcm)."
             <span class="privacy">"The image never leaves your device."</span>
         </label>
     }

@@ -3,11 +3,14 @@
 //! The preprocessing reproduces Keras' `image_dataset_from_directory` defaults: decode to RGB,
 //! resize to 256x256 with bilinear interpolation (half-pixel centres, no antialiasing, as
 //! `tf.image.resize`), then scale to [0, 1] (the notebook's `Rescaling(1/255)`). The EXIF
-//! orientation is applied first so that a photographed film is upright.
+//! orientation is applied first so that a photographed film is upright. DICOM files are read by
+//! [`crate::data::dicom`] (first frame, windowed as a viewer shows it).
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+
+use crate::data::dicom::{decode_dicom, is_dicom};
 
 /// Side length of the square model input, in pixels.
 pub const INPUT_SIZE: usize = 256;
@@ -33,7 +36,7 @@ pub struct Xray {
 pub enum DecodeError {
     #[error("the file is empty")]
     Empty,
-    #[error("not an image in a supported format (JPEG, PNG, WebP, BMP, TIFF, GIF): {0}")]
+    #[error("not an image in a supported format (JPEG, PNG, WebP, BMP, TIFF, GIF, DICOM): {0}")]
     UnknownFormat(String),
     #[error("the image is {width}x{height} pixels; the largest accepted side is {MAX_SIDE} pixels")]
     TooLarge { width: u32, height: u32 },
@@ -41,6 +44,13 @@ pub enum DecodeError {
     NoPixels { width: u32, height: u32 },
     #[error("the image data is damaged or incomplete: {0}")]
     Corrupt(String),
+    #[error("the DICOM file could not be read: {0}")]
+    Dicom(String),
+    #[error(
+        "the DICOM pixel data is compressed as {0}, which this page cannot decode; \
+         export the image as PNG, JPEG or uncompressed DICOM and try again"
+    )]
+    DicomCompression(String),
 }
 
 /// Decodes an image file's bytes and preprocesses it for the models.
@@ -58,6 +68,9 @@ pub fn decode_xray(bytes: &[u8]) -> Result<Xray, DecodeError> {
 fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
+    }
+    if is_dicom(bytes) {
+        return decode_dicom(bytes);
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()

@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod batch;
 pub mod decode;
+pub mod dicom;
 pub mod folder;
 pub mod split;
 

@@ -21,6 +21,9 @@ pub use step::{evaluate, predict, StepStats, Trainer};
 pub enum TrainError {
     #[error("reading a result back from the device failed: {0}")]
     Device(String),
+    /// The GPU went away (driver reset, device destroyed); every later operation on it fails.
+    #[error("the GPU was lost ({0})")]
+    DeviceLost(String),
     #[error("the loss became {value} at epoch {epoch}, batch {batch}; try a lower learning rate")]
     NonFiniteLoss { epoch: usize, batch: usize, value: f32 },
     #[error("nothing to train on: {0}")]

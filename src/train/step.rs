@@ -4,6 +4,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use burn::tensor::ExecutionError;
 
 use super::{Evaluation, TrainError};
 use crate::data::{images_to_tensor, Xray};
@@ -100,7 +101,10 @@ fn labels_to_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
 
 /// Reads a tensor back to the host; awaited, so it also works on WebGPU in a browser.
 async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
-    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    let data = tensor.into_data_async().await.map_err(|e| match e {
+        ExecutionError::DevicePoisoned { reason } => TrainError::DeviceLost(reason),
+        other => TrainError::Device(format!("{other:?}")),
+    })?;
     data.convert::<f32>().try_into_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
 }
 

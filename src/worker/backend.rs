@@ -37,10 +37,23 @@ async fn webgpu() -> Result<OpenedBackend, String> {
         .init_with_setup_async()
         .await
         .map_err(|e| format!("WebGPU is present but no GPU adapter could be opened ({e})"))?;
+    GPU.with(|gpu| *gpu.borrow_mut() = Some(setup.device.clone()));
     let info = setup.adapter.get_info();
     // Browsers usually keep the adapter's name to themselves.
     let adapter = if info.name.is_empty() { "adapter not named by the browser".to_string() } else { info.name };
     Ok(OpenedBackend { device, kind: BackendKind::WebGpu, adapter })
+}
+
+thread_local! {
+    /// The WebGPU device Burn runs on, for [`destroy_gpu`].
+    static GPU: std::cell::RefCell<Option<burn::backend::wgpu::wgpu::Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Destroys the WebGPU device, as a driver reset or a GPU process crash would lose it: the
+/// end-to-end tests' way to check that the page carries on with the CPU. `false` when no GPU
+/// device was opened.
+pub fn destroy_gpu() -> bool {
+    GPU.with(|gpu| gpu.borrow_mut().take().map(|device| device.destroy()).is_some())
 }
 
 /// `navigator.gpu` exists in this worker.

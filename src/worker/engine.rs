@@ -14,7 +14,7 @@ use super::weights::fetch_default_model;
 use crate::data::{decode_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
-use crate::train::predict;
+use crate::train::{predict, TrainError};
 
 /// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
 #[reactor]
@@ -28,9 +28,17 @@ pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
                 engine.start(backend, &mut scope).await
             }
             Request::Classify { seq, name, bytes } => {
-                let event = match engine.classify(seq, &bytes).await {
+                let mut result = engine.classify(seq, &bytes).await;
+                if let Err(Failure::GpuLost(reason)) = &result {
+                    // A driver reset or a destroyed device: move to the CPU and answer anyway.
+                    result = match engine.recover_on_cpu(reason.clone(), &mut scope).await {
+                        Ok(()) => engine.classify(seq, &bytes).await,
+                        Err(message) => Err(Failure::Message(message)),
+                    };
+                }
+                let event = match result {
                     Ok(prediction) => Event::Classified(prediction),
-                    Err(message) => Event::ClassifyFailed { seq, message: format!("{name}: {message}") },
+                    Err(failure) => Event::ClassifyFailed { seq, message: format!("{name}: {failure}") },
                 };
                 send(&mut scope, event);
             }
@@ -169,13 +177,29 @@ impl Engine {
         Ok(())
     }
 
-    async fn classify(&self, seq: u64, bytes: &[u8]) -> Result<Prediction, String> {
+    /// The GPU is gone: opens the CPU backend, says why, and loads the model in use there.
+    async fn recover_on_cpu(&mut self, reason: String, scope: &mut ReactorScope<Request, Event>) -> Result<(), String> {
         let started = Instant::now();
-        let xray = decode_xray(bytes).map_err(|e| e.to_string())?;
+        let cpu = backend::cpu();
+        self.announce(&cpu, Some(format!("the GPU was lost ({reason})")), scope);
+        self.backend = Some(cpu);
+        self.classifier = None;
+        let model = self.active.clone().ok_or("no model is loaded")?;
+        self.load_and_warm_up(&model).await?;
+        self.ready(scope, true, started);
+        Ok(())
+    }
+
+    async fn classify(&self, seq: u64, bytes: &[u8]) -> Result<Prediction, Failure> {
+        let started = Instant::now();
+        let xray = decode_xray(bytes).map_err(|e| Failure::Message(e.to_string()))?;
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
-            return Err("the model is not loaded yet; wait for it or retry the download".into());
+            return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
-        let probabilities = predict(classifier, &[&xray], 1, &backend.device).await.map_err(|e| e.to_string())?;
+        let probabilities = predict(classifier, &[&xray], 1, &backend.device).await.map_err(|e| match e {
+            TrainError::DeviceLost(reason) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(reason),
+            other => Failure::Message(other.to_string()),
+        })?;
         Ok(Prediction {
             seq,
             probabilities: probabilities[0],
@@ -184,6 +208,23 @@ impl Engine {
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             backend: backend.kind,
         })
+    }
+}
+
+/// Why an image was not classified.
+enum Failure {
+    /// Worded for the visitor.
+    Message(String),
+    /// The WebGPU device was lost; the engine moves to the CPU and tries again.
+    GpuLost(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Message(message) => f.write_str(message),
+            Failure::GpuLost(reason) => write!(f, "the GPU was lost ({reason})"),
+        }
     }
 }
 

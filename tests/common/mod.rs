@@ -1,6 +1,7 @@
 //! Generated fixtures shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod dicom;
 pub mod odd;
 
 use bone_fracture::data::{decode_xray, Xray};
@@ -23,4 +24,19 @@ pub fn synthetic_png(label: usize, width: u32, height: u32) -> Vec<u8> {
 /// The preprocessed synthetic image of `label`.
 pub fn synthetic_xray(label: usize) -> Xray {
     decode_xray(&synthetic_png(label, 96, 80)).expect("fixtures decode")
+}
+
+/// Checks that the committed copies in `dir` (relative to the crate) are the generators'
+/// output; with `UPDATE_FIXTURES=1` it writes them first.
+pub fn check_fixtures(dir: &str, fixtures: Vec<(&'static str, Vec<u8>)>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    for (name, bytes) in fixtures {
+        let path = dir.join(name);
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::create_dir_all(&dir).expect("creating the fixtures folder");
+            std::fs::write(&path, &bytes).expect("writing a fixture");
+        }
+        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_FIXTURES=1 writes it)", path.display()));
+        assert!(committed == bytes, "{} differs from its generator; UPDATE_FIXTURES=1 rewrites it", path.display());
+    }
 }

@@ -76,6 +76,31 @@ test('a sample click classifies it; WebGPU and CPU agree; switching backends by 
   await context.close();
 });
 
+test('a lost GPU: the page says so, moves to the CPU and classifies the next image the same', async () => {
+  const context = await browser.newContext();
+  const app = new ClassifierPage(await context.newPage());
+  await app.open(server.url);
+  assert.equal(await app.backend(), 'webgpu');
+  await app.upload(files.xray);
+  const gpu = await app.probabilities();
+  // The worker's test hook destroys its GPUDevice, as a driver reset or a GPU process crash would.
+  const worker = app.page.workers().find((w) => /worker/.test(w.url()));
+  assert.equal(await worker.evaluate(() => wasm_bindgen.lose_gpu_device()), true);
+  await app.upload(files.xray);
+  const cpu = await app.probabilities();
+  assert.ok(cpu, `classified after the loss: ${await app.errorText().catch(() => '')}`);
+  assert.equal(await app.backend(), 'cpu');
+  assert.match(await app.page.textContent('[data-testid=backend]'), /Using the CPU because the GPU was lost/);
+  assert.match(await app.page.textContent('.timing'), /ms on CPU/);
+  for (const [name, p] of Object.entries(gpu)) {
+    assert.ok(Math.abs(p - cpu[name]) < 1e-3, `${name}: WebGPU ${p} vs CPU ${cpu[name]}`);
+  }
+  await app.upload(files.xray);
+  assert.ok(await app.probabilities(), 'and keeps classifying');
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
+
 test('corrupt weights: a clear message and a retry that works', async () => {
   const context = await browser.newContext();
   const app = new ClassifierPage(await context.newPage());

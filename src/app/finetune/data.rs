@@ -210,7 +210,7 @@ pub fn DataPicker(set: RwSignal<LabelledSet>) -> impl IntoView {
                                             {class.folder_name()}
                                             <input
                                                 type="file"
-                                                accept="image/*"
+                                                accept="image/*,.dcm,.dicom,application/dicom"
                                                 multiple
                                                 data-testid="finetune-class-input"
                                                 data-class=class.slug()
