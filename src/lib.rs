@@ -6,14 +6,28 @@
 
 pub mod classes;
 pub mod data;
+#[cfg(feature = "burn")]
 pub mod model;
+#[cfg(feature = "burn")]
 pub mod store;
+#[cfg(feature = "burn")]
 pub mod train;
+#[cfg(feature = "burn")]
 pub mod worker;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "burn"))]
 pub mod app;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "burn"))]
 pub mod fetch;
 
 pub use classes::{FractureClass, NUM_CLASSES};
+
+/// Bytes of WebAssembly memory this module (the page's or the worker's) has grown to. Exported
+/// for the soak test, which checks that it stops growing over many classifications.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+}

@@ -60,6 +60,15 @@ fn the_window_clips_and_no_window_stretches() {
 }
 
 #[test]
+fn a_jpeg_compressed_file_reads_like_the_png() {
+    let grey = dicom::xray_grey();
+    let reference = decode_xray(&grey_png(&grey)).unwrap();
+    let xray = decode_xray(&dicom::dicom_jpeg_baseline(&grey)).expect("JPEG baseline DICOM");
+    let mean_gap = xray.pixels.iter().zip(&reference.pixels).map(|(a, b)| (a - b).abs()).sum::<f32>() / xray.pixels.len() as f32;
+    assert!(mean_gap < 0.01, "JPEG at quality 95 stays close to the PNG: {mean_gap}");
+}
+
+#[test]
 fn a_multi_frame_file_gives_its_first_frame() {
     let white = GrayImage::from_pixel(16, 16, image::Luma([255]));
     let black = GrayImage::from_pixel(16, 16, image::Luma([0]));
@@ -92,6 +101,22 @@ fn broken_dicom_files_give_messages() {
             other => panic!("cut at {cut}: expected a DICOM message, got {other:?}"),
         }
     }
+    // The pixel data claims 3 GB in a 100 kB file: refused before anything is allocated.
+    let mut claims = good.clone();
+    let at = claims.windows(6).position(|w| w == [0xE0, 0x7F, 0x10, 0x00, b'O', b'W']).expect("the pixel data header") + 8;
+    claims[at..at + 4].copy_from_slice(&0xC000_0000u32.to_le_bytes());
+    match decode_xray(&claims) {
+        Err(DecodeError::Dicom(message)) => assert!(message.contains("claims 3221225472 bytes"), "{message}"),
+        other => panic!("expected a DICOM message, got {other:?}"),
+    }
+    // A JPEG inside whose header claims more pixels than the file's Rows and Columns.
+    let mut jpeg = dicom::dicom_jpeg_baseline(&grey);
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline SOF") + 5;
+    jpeg[sof..sof + 4].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    match decode_xray(&jpeg) {
+        Err(DecodeError::Dicom(message)) => assert!(message.contains("65535x65535 pixels but the file says 153x320"), "{message}"),
+        other => panic!("expected a DICOM message, got {other:?}"),
+    }
     // Rows claims 40000: refused by size before the pixel data is touched.
     let mut huge = dicom::dicom_raw16(4, 1, &[1, 2, 3, 4], None);
     let rows = find_rows(&huge);
@@ -110,4 +135,10 @@ fn find_rows(bytes: &[u8]) -> usize {
 #[test]
 fn the_page_fixtures_are_the_generators_output() {
     common::check_fixtures("tests/fixtures/dicom", dicom::page_fixtures());
+}
+
+/// The fuzz targets' seed inputs in `fuzz/seeds/`, likewise.
+#[test]
+fn the_fuzz_seeds_are_the_generators_output() {
+    common::check_fixtures("fuzz/seeds", dicom::fuzz_seeds());
 }

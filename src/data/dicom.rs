@@ -17,6 +17,7 @@ use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry
 use image::{DynamicImage, GrayImage, RgbImage};
 
 use crate::data::decode::{DecodeError, MAX_SIDE};
+use crate::data::dicom_lengths::check_declared_lengths;
 
 /// Whether the bytes are a DICOM file: `DICM` after the 128-byte preamble (or, for files
 /// written without one, at the very start).
@@ -27,6 +28,8 @@ pub fn is_dicom(bytes: &[u8]) -> bool {
 /// Reads the first frame of a DICOM file as an 8-bit image.
 pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     let preamble = if bytes.starts_with(b"DICM") { ReadPreamble::Never } else { ReadPreamble::Always };
+    let after_magic = if bytes.starts_with(b"DICM") { &bytes[4..] } else { &bytes[132..] };
+    check_declared_lengths(after_magic)?;
     let object = OpenFileOptions::new()
         .read_preamble(preamble)
         .from_reader(bytes)
@@ -39,8 +42,59 @@ pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     if rows == 0 || columns == 0 {
         return Err(DecodeError::NoPixels { width: columns, height: rows });
     }
+    if rows as u64 * columns as u64 > MAX_DICOM_PIXELS {
+        return Err(DecodeError::Dicom(format!(
+            "the image is {columns}x{rows} pixels; at most {} million are read",
+            MAX_DICOM_PIXELS / 1_000_000
+        )));
+    }
+    check_jpeg_size(&object, columns, rows)?;
     let frame = object.decode_pixel_data_frame(0).map_err(|e| DecodeError::Dicom(e.to_string()))?;
     to_image(&frame)
+}
+
+/// Most pixels read from one DICOM frame (radiographs are up to about 4300x3500): the frame is
+/// converted through 32-bit floats, so this bounds that copy to 160 MB.
+const MAX_DICOM_PIXELS: u64 = 40_000_000;
+
+/// The JPEG decoder allocates by the size in the JPEG's own header, which need not be the
+/// file's Rows and Columns: refuse a mismatch before decoding.
+fn check_jpeg_size(object: &DefaultDicomObject, columns: u32, rows: u32) -> Result<(), DecodeError> {
+    let Ok(pixel_data) = object.element(tags::PIXEL_DATA) else { return Ok(()) };
+    let Some(first) = pixel_data.value().fragments().and_then(|f| f.first()) else { return Ok(()) };
+    match jpeg_size(first) {
+        Some((width, height)) if (width, height) != (columns, rows) => Err(DecodeError::Dicom(format!(
+            "the compressed image inside is {width}x{height} pixels but the file says {columns}x{rows}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Width and height from a JPEG's start-of-frame segment, if it has one.
+fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut pos = 2;
+    while pos + 9 <= jpeg.len() {
+        if jpeg[pos] != 0xFF {
+            return None;
+        }
+        let marker = jpeg[pos + 1];
+        if marker == 0xFF {
+            pos += 1; // fill byte
+            continue;
+        }
+        let length = u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
+        // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let height = u16::from_be_bytes([jpeg[pos + 5], jpeg[pos + 6]]) as u32;
+            let width = u16::from_be_bytes([jpeg[pos + 7], jpeg[pos + 8]]) as u32;
+            return Some((width, height));
+        }
+        pos += 2 + length;
+    }
+    None
 }
 
 /// Names the compression when its decoder is not built in (JPEG 2000, JPEG-LS, JPEG XL…), so

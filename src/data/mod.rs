@@ -1,13 +1,16 @@
 //! Images in, tensors out: decoding and preprocessing, class folders, splits and batches.
 
 pub mod augment;
+#[cfg(feature = "burn")]
 pub mod batch;
 pub mod decode;
 pub mod dicom;
+mod dicom_lengths;
 pub mod folder;
 pub mod split;
 
 pub use augment::augment;
+#[cfg(feature = "burn")]
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
 pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};

@@ -88,6 +88,48 @@ pub fn dicom_jpeg2000(width: u32, height: u32) -> Vec<u8> {
     write(object, uids::JPEG2000_LOSSLESS)
 }
 
+/// The image as a baseline JPEG inside DICOM (transfer syntax 1.2.840.10008.1.2.4.50, one
+/// fragment), as many archives store radiographs.
+pub fn dicom_jpeg_baseline(grey: &GrayImage) -> Vec<u8> {
+    let (width, height) = grey.dimensions();
+    let mut object = base_object(width, height, 1);
+    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"));
+    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8u16)));
+    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(8u16)));
+    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(7u16)));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95).encode_image(grey).expect("encoding a JPEG");
+    if jpeg.len() % 2 == 1 {
+        jpeg.push(0); // fragments have even lengths
+    }
+    object.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PixelFragmentSequence::new(vec![0u32], vec![jpeg])));
+    write(object, uids::JPEG_BASELINE8_BIT)
+}
+
+/// Small inputs for the fuzz targets (`fuzz/seeds/`): every storage and compression above at
+/// 16x16, as whole files for `decode_image` and as what follows `DICM` for `decode_dicom`.
+pub fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let grey = GrayImage::from_fn(16, 16, |x, y| image::Luma([(x * 16 + y) as u8]));
+    let files = [
+        ("mono2-8bit", dicom_from_grey(&grey, Storage::Mono2Bits8, &[])),
+        ("mono1-16bit-window", dicom_from_grey(&grey, Storage::Mono1Bits16Windowed, &[&grey])),
+        ("mono2-16bit-rescaled", dicom_from_grey(&grey, Storage::Mono2Bits16Rescaled, &[])),
+        ("jpeg-baseline", dicom_jpeg_baseline(&grey)),
+        ("jpeg2000", dicom_jpeg2000(16, 16)),
+    ];
+    files
+        .into_iter()
+        .flat_map(|(name, bytes)| {
+            let body = bytes[132..].to_vec();
+            [(leak(format!("decode_image/{name}.dcm")), bytes), (leak(format!("decode_dicom/{name}.body")), body)]
+        })
+        .collect()
+}
+
+fn leak(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
+}
+
 /// The attributes every image here shares: a computed radiograph, `rows x columns`, one sample.
 fn base_object(width: u32, height: u32, frames: usize) -> InMemDicomObject {
     let mut object = InMemDicomObject::new_empty();

@@ -33,7 +33,7 @@ pub fn check_fixtures(dir: &str, fixtures: Vec<(&'static str, Vec<u8>)>) {
     for (name, bytes) in fixtures {
         let path = dir.join(name);
         if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::create_dir_all(&dir).expect("creating the fixtures folder");
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("creating the fixtures folder");
             std::fs::write(&path, &bytes).expect("writing a fixture");
         }
         let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_FIXTURES=1 writes it)", path.display()));

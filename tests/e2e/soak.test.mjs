@@ -1,0 +1,88 @@
+// Soak: 1,000 classifications in one page (CPU backend), cycling through the ten sample X-rays.
+// After a forced garbage collection at 100 and at 1,000, the page's and the worker's
+// WebAssembly memory and JS heaps must differ by less than 5 %. The figures are printed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+
+const TOTAL = 1000;
+const CHECKPOINT = 100;
+
+let server, browser, context, app;
+before(async () => {
+  server = await serveDist('dist', '/');
+  browser = await launchChromium({ webgpu: false });
+  context = await browser.newContext();
+  app = new ClassifierPage(await context.newPage());
+  await app.open(server.url);
+  assert.equal(await app.backend(), 'cpu');
+});
+after(async () => { await context?.close(); await browser?.close(); await server?.close(); });
+
+/**
+ * Chrome DevTools Protocol access to the model worker: Playwright gives CDP sessions for pages
+ * only, so this attaches to the worker target through the browser session and relays messages.
+ */
+async function workerDevTools(workerUrl) {
+  const session = await browser.newBrowserCDPSession();
+  const { targetInfos } = await session.send('Target.getTargets');
+  const target = targetInfos.find((t) => t.type === 'worker' && t.url === workerUrl);
+  assert.ok(target, `the worker target among ${targetInfos.map((t) => `${t.type} ${t.url}`)}`);
+  const { sessionId } = await session.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+  const pending = new Map();
+  let id = 0;
+  session.on('Target.receivedMessageFromTarget', (e) => {
+    const message = JSON.parse(e.message);
+    pending.get(message.id)?.(message.result);
+  });
+  return (method, params = {}) => new Promise((resolve) => {
+    pending.set(++id, resolve);
+    session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+  });
+}
+
+test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs by less than 5 %`, async () => {
+  const names = (await readdir('public/samples')).filter((n) => n.endsWith('.jpg')).sort();
+  const samples = await Promise.all(names.map(async (name) =>
+    ({ name, mimeType: 'image/jpeg', buffer: await readFile(`public/samples/${name}`) })));
+  const worker = app.page.workers().find((w) => /worker/.test(w.url()));
+  const page = await context.newCDPSession(app.page);
+  const inWorker = await workerDevTools(worker.url());
+
+  const measure = async () => {
+    await page.send('HeapProfiler.collectGarbage');
+    await inWorker('HeapProfiler.collectGarbage');
+    return {
+      'page wasm memory': await app.page.evaluate(() => window.wasmBindings.wasm_memory_bytes()),
+      'page JS heap': (await page.send('Runtime.getHeapUsage')).usedSize,
+      'worker wasm memory': await worker.evaluate(() => wasm_bindgen.wasm_memory_bytes()),
+      'worker JS heap': (await inWorker('Runtime.getHeapUsage')).usedSize,
+    };
+  };
+
+  const started = Date.now();
+  let atCheckpoint;
+  for (let i = 1; i <= TOTAL; i++) {
+    await app.upload(samples[i % samples.length]);
+    if (!(await app.probabilities())) assert.fail(`classification ${i} failed: ${await app.errorText()}`);
+    if (i === CHECKPOINT) atCheckpoint = await measure();
+  }
+  const atEnd = await measure();
+  const seconds = (Date.now() - started) / 1000;
+
+  const mib = (bytes) => (bytes / 2 ** 20).toFixed(2);
+  console.log(`soak: ${TOTAL} classifications in ${seconds.toFixed(0)} s (${(seconds / TOTAL * 1000).toFixed(0)} ms each)`);
+  console.log(`| measure | at ${CHECKPOINT} (MiB) | at ${TOTAL} (MiB) | change |`);
+  console.log('|---|---|---|---|');
+  for (const [what, before] of Object.entries(atCheckpoint)) {
+    const change = (atEnd[what] - before) / before;
+    console.log(`| ${what} | ${mib(before)} | ${mib(atEnd[what])} | ${(change * 100).toFixed(2)} % |`);
+  }
+  for (const [what, before] of Object.entries(atCheckpoint)) {
+    const change = Math.abs(atEnd[what] - before) / before;
+    assert.ok(change < 0.05, `${what}: ${mib(before)} MiB at ${CHECKPOINT}, ${mib(atEnd[what])} MiB at ${TOTAL}`);
+  }
+  assert.equal(await app.seq(), TOTAL);
+  assert.deepEqual(app.errors, []);
+});
