@@ -13,7 +13,7 @@ cargo +nightly --version >/dev/null 2>&1 || { echo "cargo fuzz needs a nightly t
 command -v cargo-fuzz >/dev/null || { step "installing cargo-fuzz"; cargo install cargo-fuzz --locked; }
 
 declare -A seeds=(
-  [decode_image]="fuzz/seeds/decode_image tests/fixtures/odd tests/fixtures/dicom"
+  [decode_image]="fuzz/seeds/decode_image tests/fixtures/odd"
   [decode_dicom]="fuzz/seeds/decode_dicom"
 )
 mkdir -p fuzz/artifacts
@@ -25,7 +25,7 @@ for target in "${!seeds[@]}"; do
   step "fuzzing $target for $seconds s"
   # shellcheck disable=SC2086
   cargo +nightly fuzz run --release "$target" "fuzz/corpus/$target" ${seeds[$target]} -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=200000 -print_final_stats=1 \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
     >"fuzz/artifacts/$target.log" 2>&1 &
   pids+=($!)
 done

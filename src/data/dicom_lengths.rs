@@ -1,10 +1,13 @@
 //! A walk over a DICOM file's element headers that refuses any value longer than the bytes
-//! left in the file, before dicom-rs parses it.
+//! left in the file, and any structure a valid file never has, before dicom-rs parses it.
 //!
 //! The parser allocates (and zero-fills) each value at the length its header declares, so a
 //! few bytes claiming a 3 GB value would grow the page's memory by 3 GB before failing; in
-//! WebAssembly that memory is never given back. After this check every allocation the parser
-//! makes for a value is bounded by the size of the file.
+//! WebAssembly that memory is never given back. The walk follows the parser's reading (same
+//! header layouts, unknown VRs read as UN, whole numbers only) and keeps track of sequences and
+//! items; where the two could part ways (an item outside a sequence, an undefined length on a
+//! plain value, a delimiter that closes nothing) the file is refused as damaged. After this
+//! check every value the parser allocates is bounded by the size of the file.
 
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_core::{Tag, VR};
@@ -15,6 +18,9 @@ use crate::data::decode::DecodeError;
 const UNDEFINED: u32 = u32::MAX;
 const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
 const TRANSFER_SYNTAX: Tag = Tag(0x0002, 0x0010);
+const ITEM: u16 = 0xE000;
+const ITEM_END: u16 = 0xE00D;
+const SEQUENCE_END: u16 = 0xE0DD;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Encoding {
@@ -23,17 +29,35 @@ enum Encoding {
     ExplicitBig,
 }
 
+/// What the walk is inside of; `end` is where a defined length closes it.
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    Sequence { end: Option<usize> },
+    Item { end: Option<usize> },
+    /// Encapsulated pixel data: items of compressed bytes, closed by a sequence delimiter.
+    PixelFragments,
+}
+
 /// `after_magic`: the bytes that follow `DICM` (the file meta group, then the data set).
 pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
+    let bytes = after_magic;
+    let damaged = |what: String| Err(DecodeError::Dicom(format!("{what}; the file is damaged or cut short")));
     let mut pos = 0usize;
     // The meta group is always explicit VR little endian; the data set is as it names.
     let mut encoding = Encoding::ExplicitLittle;
     let mut in_meta = true;
     let mut transfer_syntax = String::new();
-    let mut in_pixel_sequence = false;
-    while pos + 8 <= after_magic.len() {
+    let mut open: Vec<Open> = Vec::new();
+    while pos + 8 <= bytes.len() {
+        // Close what ends here.
+        while let Some(Open::Sequence { end: Some(end) } | Open::Item { end: Some(end) }) = open.last() {
+            if pos < *end {
+                break;
+            }
+            open.pop();
+        }
         let read16 = |at: usize, enc: Encoding| {
-            let b = [after_magic[at], after_magic[at + 1]];
+            let b = [bytes[at], bytes[at + 1]];
             if enc == Encoding::ExplicitBig { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
         };
         if in_meta && read16(pos, Encoding::ExplicitLittle) != 0x0002 {
@@ -45,79 +69,85 @@ pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
             };
         }
         let read32 = |at: usize| {
-            let b = [after_magic[at], after_magic[at + 1], after_magic[at + 2], after_magic[at + 3]];
+            let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
             if encoding == Encoding::ExplicitBig { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
         };
         let tag = Tag(read16(pos, encoding), read16(pos + 2, encoding));
-        let rest = |from: usize| after_magic.len().saturating_sub(from);
-        let too_long = |length: u32, left: usize| DecodeError::Dicom(format!(
-            "element {tag} claims {length} bytes but only {left} are left in the file; it is damaged or cut short"
-        ));
+        let rest = |from: usize| bytes.len().saturating_sub(from);
+        let fits = |length: u32, from: usize| {
+            if length as usize > rest(from) {
+                damaged(format!("element {tag} claims {length} bytes but only {} are left", rest(from)))
+            } else {
+                Ok(())
+            }
+        };
 
         // Items and delimiters: the same 8-byte header in every encoding.
         if tag.group() == 0xFFFE {
             let length = read32(pos + 4);
             pos += 8;
-            match tag.element() {
-                0xE0DD => in_pixel_sequence = false,
-                0xE000 if length != UNDEFINED => {
-                    if length as usize > rest(pos) {
-                        return Err(too_long(length, rest(pos)));
-                    }
-                    // A pixel fragment is bytes; any other item holds elements: walk into it.
-                    if in_pixel_sequence {
-                        pos += length as usize;
-                    }
+            match (tag.element(), open.last().copied()) {
+                (ITEM, Some(Open::PixelFragments)) if length != UNDEFINED => {
+                    fits(length, pos)?;
+                    pos += length as usize;
                 }
-                _ => {}
+                (ITEM, Some(Open::Sequence { .. })) => {
+                    let end = if length == UNDEFINED { None } else { fits(length, pos).map(|_| Some(pos + length as usize))? };
+                    open.push(Open::Item { end });
+                }
+                (ITEM_END, Some(Open::Item { end: None })) => {
+                    open.pop();
+                }
+                (SEQUENCE_END, Some(Open::Sequence { end: None } | Open::PixelFragments)) => {
+                    open.pop();
+                }
+                _ => return damaged(format!("{tag} does not fit where it is")),
             }
             continue;
+        }
+        if matches!(open.last(), Some(Open::Sequence { .. } | Open::PixelFragments)) {
+            return damaged(format!("element {tag} stands where an item should"));
         }
 
         let (vr, length, header) = match encoding {
             Encoding::ImplicitLittle => (implicit_vr(tag), read32(pos + 4), 8),
             Encoding::ExplicitLittle | Encoding::ExplicitBig => {
                 // As the parser does: an unknown VR is read as UN.
-                let vr = VR::from_binary([after_magic[pos + 4], after_magic[pos + 5]]).unwrap_or(VR::UN);
-                let vr = Some(vr);
-                if vr.is_some_and(has_long_length) {
-                    if pos + 12 > after_magic.len() {
+                let vr = VR::from_binary([bytes[pos + 4], bytes[pos + 5]]).unwrap_or(VR::UN);
+                if has_long_length(vr) {
+                    if pos + 12 > bytes.len() {
                         break;
                     }
-                    (vr, read32(pos + 8), 12)
+                    (Some(vr), read32(pos + 8), 12)
                 } else {
-                    (vr, read16(pos + 6, encoding) as u32, 8)
+                    (Some(vr), read16(pos + 6, encoding) as u32, 8)
                 }
             }
         };
+        pos += header;
         if length == UNDEFINED {
-            if vr == Some(VR::UN) {
-                // Its content is in implicit VR whatever the file's encoding; leave it to the parser.
-                return Ok(());
+            match vr {
+                Some(VR::OB | VR::OW) if tag == PIXEL_DATA => open.push(Open::PixelFragments),
+                Some(VR::SQ) => open.push(Open::Sequence { end: None }),
+                // In implicit VR an element the dictionary does not know is read as a sequence.
+                None if encoding == Encoding::ImplicitLittle => open.push(Open::Sequence { end: None }),
+                _ => return damaged(format!("element {tag} has no length")),
             }
-            // A sequence or encapsulated pixel data: its items follow.
-            in_pixel_sequence = tag == PIXEL_DATA;
-            pos += header;
             continue;
         }
-        if length as usize > rest(pos + header) {
-            return Err(too_long(length, rest(pos + header)));
-        }
+        fits(length, pos)?;
         // The parser reads whole numbers only: a remainder would shift every later header.
         if let Some(size) = vr.and_then(number_size) {
             if length as usize % size != 0 {
-                return Err(DecodeError::Dicom(format!(
-                    "element {tag} holds {length} bytes of {}-byte numbers; the file is damaged",
-                    size
-                )));
+                return damaged(format!("element {tag} holds {length} bytes of {size}-byte numbers"));
             }
         }
-        pos += header;
         if vr == Some(VR::SQ) {
-            continue; // walk into its items
+            open.push(Open::Sequence { end: Some(pos + length as usize) });
+            continue;
         }
         if in_meta && tag == TRANSFER_SYNTAX {
-            transfer_syntax = String::from_utf8_lossy(&after_magic[pos..pos + length as usize]).into_owned();
+            transfer_syntax = String::from_utf8_lossy(&bytes[pos..pos + length as usize]).into_owned();
         }
         pos += length as usize;
     }

@@ -1,6 +1,8 @@
 //! The whole contract between the page and its model worker: one request enum, one event enum.
 //!
-//! Errors become strings only here, at the boundary, already worded for the visitor.
+//! Errors become strings only here, at the boundary, already worded for the visitor. Byte fields
+//! are `serde_bytes`, so gloo-worker's bincode copies them in one go rather than element by
+//! element (a 12 MB fine-tuned model used to hold the page's main thread for seconds).
 
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +45,12 @@ pub enum Request {
     /// Download the model again after a failure.
     RetryModel,
     /// Classify an image file's bytes. `seq` is echoed back in the answer.
-    Classify { seq: u64, name: String, bytes: Vec<u8> },
+    Classify {
+        seq: u64,
+        name: String,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
     /// Fine-tune the model in use on labelled image files; answered by a stream of
     /// `FineTune*` events.
     FineTune { options: FineTuneOptions, images: Vec<LabelledFile> },
@@ -51,7 +58,11 @@ pub enum Request {
     StopFineTune,
     /// Use a model from its `model.json` and weights (one saved in the browser, or a file).
     /// If it cannot be loaded, the model in use stays.
-    LoadModel { card_json: String, weights: Vec<u8> },
+    LoadModel {
+        card_json: String,
+        #[serde(with = "serde_bytes")]
+        weights: Vec<u8>,
+    },
     /// Go back to the page's own pretrained model.
     UsePretrained,
 }
@@ -66,6 +77,7 @@ pub struct LabelledFile {
     /// Near-duplicate group (from a manifest), or the name: images of one group stay on one
     /// side of the split.
     pub group: String,
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
@@ -74,6 +86,7 @@ pub struct LabelledFile {
 pub struct ModelFiles {
     pub card_json: String,
     /// `model.bpk`.
+    #[serde(with = "serde_bytes")]
     pub weights: Vec<u8>,
 }
 
@@ -120,6 +133,7 @@ pub struct Prediction {
     /// Class probabilities in label order.
     pub probabilities: [f32; NUM_CLASSES],
     /// The 256x256 input the model saw, as RGBA bytes (what the page draws next to the upload).
+    #[serde(with = "serde_bytes")]
     pub input_rgba: Vec<u8>,
     /// Width and height of the file, after EXIF orientation.
     pub original_size: (u32, u32),
