@@ -48,7 +48,7 @@ pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
             MAX_DICOM_PIXELS / 1_000_000
         )));
     }
-    check_jpeg_size(&object, columns, rows)?;
+    check_jpeg_frame(&object, columns, rows)?;
     let frame = object.decode_pixel_data_frame(0).map_err(|e| DecodeError::Dicom(e.to_string()))?;
     to_image(&frame)
 }
@@ -57,26 +57,81 @@ pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
 /// converted through 32-bit floats, so this bounds that copy to 160 MB.
 const MAX_DICOM_PIXELS: u64 = 40_000_000;
 
-/// The JPEG decoder allocates by the size in the JPEG's own header, which need not be the
-/// file's Rows and Columns: refuse a mismatch before decoding.
-fn check_jpeg_size(object: &DefaultDicomObject, columns: u32, rows: u32) -> Result<(), DecodeError> {
-    let Ok(pixel_data) = object.element(tags::PIXEL_DATA) else { return Ok(()) };
-    let Some(first) = pixel_data.value().fragments().and_then(|f| f.first()) else { return Ok(()) };
-    match jpeg_size(first) {
-        Some((width, height)) if (width, height) != (columns, rows) => Err(DecodeError::Dicom(format!(
-            "the compressed image inside is {width}x{height} pixels but the file says {columns}x{rows}"
+/// The JPEG transfer syntaxes decoded here (baseline, extended, lossless).
+const JPEG_SYNTAXES: [&str; 4] =
+    ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"];
+
+/// The JPEG decoder decodes by the JPEG's own header, and its output is copied into a buffer
+/// sized by the file's Rows, Columns, Samples per Pixel and Bits Allocated (a mismatch panics,
+/// and a panic in WebAssembly ends the worker): refuse a JPEG that does not match them.
+fn check_jpeg_frame(object: &DefaultDicomObject, columns: u32, rows: u32) -> Result<(), DecodeError> {
+    let uid = object.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    if !JPEG_SYNTAXES.contains(&uid) {
+        return Ok(());
+    }
+    let expected = JpegFrame {
+        width: columns,
+        height: rows,
+        components: read_u32(object, tags::SAMPLES_PER_PIXEL)?,
+        bytes_per_sample: read_u32(object, tags::BITS_ALLOCATED)?.div_ceil(8),
+    };
+    let value = object.element(tags::PIXEL_DATA).map_err(|e| DecodeError::Dicom(e.to_string()))?.value();
+    let (Some(fragments), Some(offsets)) = (value.fragments(), value.offset_table()) else {
+        return Err(DecodeError::Dicom("JPEG pixel data without fragments".into()));
+    };
+    let frames = match object.element(tags::NUMBER_OF_FRAMES) {
+        Ok(element) => element.to_int::<u32>().unwrap_or(1),
+        Err(_) => 1,
+    };
+    match jpeg_frame(&first_frame_bytes(fragments, offsets, frames)) {
+        Some(found) if found == expected => Ok(()),
+        Some(found) => Err(DecodeError::Dicom(format!(
+            "the JPEG inside is {}x{} pixels with {} component(s) of {} byte(s), but the file says {}x{} with {} of {}",
+            found.width, found.height, found.components, found.bytes_per_sample,
+            expected.width, expected.height, expected.components, expected.bytes_per_sample
         ))),
-        _ => Ok(()),
+        None => Err(DecodeError::Dicom("the JPEG pixel data has no frame header".into())),
     }
 }
 
-/// Width and height from a JPEG's start-of-frame segment, if it has one.
-fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
+/// The bytes the JPEG decoder is given for frame 0, gathered as dicom-rs's JPEG adapter does:
+/// the one fragment when there is one per frame, else the fragments from the first offset in
+/// the basic offset table up to the second.
+fn first_frame_bytes(fragments: &[Vec<u8>], offsets: &[u32], frames: u32) -> Vec<u8> {
+    if fragments.len() == 1 || fragments.len() == frames as usize {
+        return fragments[0].clone();
+    }
+    let start = offsets.first().copied().unwrap_or(0) as usize;
+    let next = offsets.get(1).map(|&o| o as usize);
+    let (mut offset, mut bytes) = (0usize, Vec::new());
+    for fragment in fragments {
+        if offset >= start {
+            bytes.extend_from_slice(fragment);
+        }
+        offset += fragment.len() + 8;
+        if next.is_some_and(|next| offset >= next) {
+            break;
+        }
+    }
+    bytes
+}
+
+#[derive(Debug, PartialEq)]
+struct JpegFrame {
+    width: u32,
+    height: u32,
+    components: u32,
+    bytes_per_sample: u32,
+}
+
+/// The first JPEG's start-of-frame segment: size, components, and sample precision (decoded
+/// to one byte up to 8 bits, two above).
+fn jpeg_frame(jpeg: &[u8]) -> Option<JpegFrame> {
     if !jpeg.starts_with(&[0xFF, 0xD8]) {
         return None;
     }
     let mut pos = 2;
-    while pos + 9 <= jpeg.len() {
+    while pos + 10 <= jpeg.len() {
         if jpeg[pos] != 0xFF {
             return None;
         }
@@ -88,9 +143,12 @@ fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
         let length = u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
         // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
         if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let height = u16::from_be_bytes([jpeg[pos + 5], jpeg[pos + 6]]) as u32;
-            let width = u16::from_be_bytes([jpeg[pos + 7], jpeg[pos + 8]]) as u32;
-            return Some((width, height));
+            return Some(JpegFrame {
+                height: u16::from_be_bytes([jpeg[pos + 5], jpeg[pos + 6]]) as u32,
+                width: u16::from_be_bytes([jpeg[pos + 7], jpeg[pos + 8]]) as u32,
+                components: jpeg[pos + 9] as u32,
+                bytes_per_sample: if jpeg[pos + 4] > 8 { 2 } else { 1 },
+            });
         }
         pos += 2 + length;
     }

@@ -41,12 +41,12 @@ enum Open {
 /// `after_magic`: the bytes that follow `DICM` (the file meta group, then the data set).
 pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
     let bytes = after_magic;
-    let damaged = |what: String| Err(DecodeError::Dicom(format!("{what}; the file is damaged or cut short")));
-    let mut pos = 0usize;
-    // The meta group is always explicit VR little endian; the data set is as it names.
-    let mut encoding = Encoding::ExplicitLittle;
-    let mut in_meta = true;
-    let mut transfer_syntax = String::new();
+    let (mut pos, transfer_syntax) = walk_meta_group(bytes)?;
+    let encoding = match transfer_syntax.trim_end_matches(['\0', ' ']) {
+        "1.2.840.10008.1.2" => Encoding::ImplicitLittle,
+        "1.2.840.10008.1.2.2" => Encoding::ExplicitBig,
+        _ => Encoding::ExplicitLittle,
+    };
     let mut open: Vec<Open> = Vec::new();
     while pos + 8 <= bytes.len() {
         // Close what ends here.
@@ -56,23 +56,15 @@ pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
             }
             open.pop();
         }
-        let read16 = |at: usize, enc: Encoding| {
+        let read16 = |at: usize| {
             let b = [bytes[at], bytes[at + 1]];
-            if enc == Encoding::ExplicitBig { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
+            if encoding == Encoding::ExplicitBig { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
         };
-        if in_meta && read16(pos, Encoding::ExplicitLittle) != 0x0002 {
-            in_meta = false;
-            encoding = match transfer_syntax.trim_end_matches(['\0', ' ']) {
-                "1.2.840.10008.1.2" => Encoding::ImplicitLittle,
-                "1.2.840.10008.1.2.2" => Encoding::ExplicitBig,
-                _ => Encoding::ExplicitLittle,
-            };
-        }
         let read32 = |at: usize| {
             let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
             if encoding == Encoding::ExplicitBig { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
         };
-        let tag = Tag(read16(pos, encoding), read16(pos + 2, encoding));
+        let tag = Tag(read16(pos), read16(pos + 2));
         let rest = |from: usize| bytes.len().saturating_sub(from);
         let fits = |length: u32, from: usize| {
             if length as usize > rest(from) {
@@ -120,7 +112,7 @@ pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
                     }
                     (Some(vr), read32(pos + 8), 12)
                 } else {
-                    (Some(vr), read16(pos + 6, encoding) as u32, 8)
+                    (Some(vr), read16(pos + 6) as u32, 8)
                 }
             }
         };
@@ -146,12 +138,51 @@ pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
             open.push(Open::Sequence { end: Some(pos + length as usize) });
             continue;
         }
-        if in_meta && tag == TRANSFER_SYNTAX {
-            transfer_syntax = String::from_utf8_lossy(&bytes[pos..pos + length as usize]).into_owned();
-        }
         pos += length as usize;
     }
     Ok(())
+}
+
+fn damaged<T>(what: String) -> Result<T, DecodeError> {
+    Err(DecodeError::Dicom(format!("{what}; the file is damaged or cut short")))
+}
+
+/// The file meta group, read as dicom-object reads it: explicit VR little endian, starting with
+/// its own length, then elements (of any group) until that many bytes are consumed. Returns
+/// where the data set starts and the transfer syntax UID.
+fn walk_meta_group(bytes: &[u8]) -> Result<(usize, String), DecodeError> {
+    let le16 = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    let le32 = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    if bytes.len() < 12 || (le16(0), le16(2)) != (0x0002, 0x0000) || le16(6) != 4 {
+        return damaged("the file meta group does not start with its length".into());
+    }
+    let group_length = le32(8) as usize;
+    let (mut pos, mut consumed) = (12usize, 0usize);
+    let mut transfer_syntax = String::new();
+    while consumed < group_length {
+        if pos + 8 > bytes.len() {
+            return damaged("the file meta group is cut short".into());
+        }
+        let tag = Tag(le16(pos), le16(pos + 2));
+        let vr = VR::from_binary([bytes[pos + 4], bytes[pos + 5]]).unwrap_or(VR::UN);
+        let (length, header) = if has_long_length(vr) {
+            if pos + 12 > bytes.len() {
+                return damaged("the file meta group is cut short".into());
+            }
+            (le32(pos + 8), 12)
+        } else {
+            (le16(pos + 6) as u32, 8)
+        };
+        if length == UNDEFINED || length as usize > bytes.len() - (pos + header) {
+            return damaged(format!("meta element {tag} claims {length} bytes"));
+        }
+        if tag == TRANSFER_SYNTAX {
+            transfer_syntax = String::from_utf8_lossy(&bytes[pos + header..pos + header + length as usize]).into_owned();
+        }
+        pos += header + length as usize;
+        consumed += header + length as usize;
+    }
+    Ok((pos, transfer_syntax))
 }
 
 /// Value representations whose explicit header has two reserved bytes and a 32-bit length.
