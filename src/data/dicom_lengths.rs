@@ -9,7 +9,7 @@
 //! plain value, a delimiter that closes nothing) the file is refused as damaged. After this
 //! check every value the parser allocates is bounded by the size of the file.
 
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
@@ -110,31 +110,31 @@ pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
                     if pos + 12 > bytes.len() {
                         break;
                     }
-                    (Some(vr), read32(pos + 8), 12)
+                    (vr, read32(pos + 8), 12)
                 } else {
-                    (Some(vr), read16(pos + 6) as u32, 8)
+                    (vr, read16(pos + 6) as u32, 8)
                 }
             }
         };
         pos += header;
         if length == UNDEFINED {
             match vr {
-                Some(VR::OB | VR::OW) if tag == PIXEL_DATA => open.push(Open::PixelFragments),
-                Some(VR::SQ) => open.push(Open::Sequence { end: None }),
+                VR::OB | VR::OW if tag == PIXEL_DATA => open.push(Open::PixelFragments),
+                VR::SQ => open.push(Open::Sequence { end: None }),
                 // In implicit VR an element the dictionary does not know is read as a sequence.
-                None if encoding == Encoding::ImplicitLittle => open.push(Open::Sequence { end: None }),
+                VR::UN if encoding == Encoding::ImplicitLittle => open.push(Open::Sequence { end: None }),
                 _ => return damaged(format!("element {tag} has no length")),
             }
             continue;
         }
         fits(length, pos)?;
         // The parser reads whole numbers only: a remainder would shift every later header.
-        if let Some(size) = vr.and_then(number_size) {
+        if let Some(size) = number_size(vr) {
             if length as usize % size != 0 {
                 return damaged(format!("element {tag} holds {length} bytes of {size}-byte numbers"));
             }
         }
-        if vr == Some(VR::SQ) {
+        if vr == VR::SQ {
             open.push(Open::Sequence { end: Some(pos + length as usize) });
             continue;
         }
@@ -165,7 +165,10 @@ fn walk_meta_group(bytes: &[u8]) -> Result<(usize, String), DecodeError> {
         }
         let tag = Tag(le16(pos), le16(pos + 2));
         let vr = VR::from_binary([bytes[pos + 4], bytes[pos + 5]]).unwrap_or(VR::UN);
-        let (length, header) = if has_long_length(vr) {
+        let (length, header) = if tag.group() == 0xFFFE {
+            // Item and delimiter tags have no VR: the length follows the tag.
+            (le32(pos + 4), 8)
+        } else if has_long_length(vr) {
             if pos + 12 > bytes.len() {
                 return damaged("the file meta group is cut short".into());
             }
@@ -203,10 +206,11 @@ fn number_size(vr: VR) -> Option<usize> {
     }
 }
 
-/// In implicit VR the dictionary says which elements are sequences.
-fn implicit_vr(tag: Tag) -> Option<VR> {
-    match StandardDataDictionary.by_tag(tag).map(|entry| entry.vr()) {
-        Some(VirtualVr::Exact(vr)) => Some(vr),
-        _ => None,
+/// The VR the parser gives an implicit-VR element: OW for pixel and overlay data, else the
+/// dictionary's (relaxed: US for "US or SS", OW for "OB or OW"), else UN.
+fn implicit_vr(tag: Tag) -> VR {
+    if tag == PIXEL_DATA || (tag.group() >> 8 == 0x60 && tag.element() == 0x3000) {
+        return VR::OW;
     }
+    StandardDataDictionary.by_tag(tag).map_or(VR::UN, |entry| entry.vr().relaxed())
 }
