@@ -14,4 +14,4 @@ pub use augment::augment;
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
 pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};
-pub use split::{split, Split, SplitKind};
+pub use split::{group_folds, split, Split, SplitKind};

@@ -99,6 +99,47 @@ pub fn split(
     }
 }
 
+/// `k` group-disjoint, class-stratified cross-validation folds: every item is in exactly one
+/// fold's validation part, a near-duplicate group never straddles training and validation, and
+/// each class is spread evenly over the folds.
+///
+/// Within each class (a group belongs to the class of its first item) the groups are shuffled,
+/// then placed largest first into the fold that holds the fewest items of that class so far.
+pub fn group_folds(classes: &[FractureClass], groups: &[String], k: usize, seed: u64) -> Vec<Split> {
+    assert_eq!(classes.len(), groups.len(), "one class and one group per item");
+    assert!(k >= 2, "cross-validation needs at least two folds");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        members.entry(g.as_str()).or_default().push(i);
+    }
+    let mut grouped: Vec<Vec<usize>> = members.into_values().collect();
+    grouped.sort_by_key(|items| items[0]);
+    let mut by_class: BTreeMap<FractureClass, Vec<Vec<usize>>> = BTreeMap::new();
+    for items in grouped {
+        by_class.entry(classes[items[0]]).or_default().push(items);
+    }
+    let mut valid: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (_, mut class_groups) in by_class {
+        class_groups.shuffle(&mut rng);
+        class_groups.sort_by_key(|items| std::cmp::Reverse(items.len())); // stable: ties stay shuffled
+        let mut in_fold = vec![0usize; k];
+        for items in class_groups {
+            let fold = (0..k).min_by_key(|&f| (in_fold[f], valid[f].len())).expect("k >= 2");
+            in_fold[fold] += items.len();
+            valid[fold].extend(items);
+        }
+    }
+    valid
+        .into_iter()
+        .map(|fold_valid| {
+            let held: std::collections::HashSet<usize> = fold_valid.iter().copied().collect();
+            let train = (0..classes.len()).filter(|i| !held.contains(i)).collect();
+            sorted(train, fold_valid)
+        })
+        .collect()
+}
+
 fn sorted(mut train: Vec<usize>, mut valid: Vec<usize>) -> Split {
     train.sort_unstable();
     valid.sort_unstable();
@@ -140,6 +181,30 @@ mod tests {
                 assert!((in_valid as f64 - 0.2 * total as f64).abs() <= 4.0, "{class}: {in_valid}/{total}");
             }
         }
+    }
+
+    #[test]
+    fn cross_validation_folds_are_group_disjoint_stratified_and_cover_everything_once() {
+        let (classes, groups) = toy(700);
+        let folds = group_folds(&classes, &groups, 5, 11);
+        assert_eq!(folds.len(), 5);
+        let mut seen = vec![0; classes.len()];
+        for (f, fold) in folds.iter().enumerate() {
+            assert_eq!(fold.train.len() + fold.valid.len(), classes.len());
+            fold.valid.iter().for_each(|&i| seen[i] += 1);
+            let train_groups: HashSet<_> = fold.train.iter().map(|&i| &groups[i]).collect();
+            assert!(fold.valid.iter().all(|&i| !train_groups.contains(&groups[i])), "fold {f}: a group straddles");
+        }
+        assert!(seen.iter().all(|&n| n == 1), "every item is validated exactly once");
+        // Per class, the folds differ by at most one group (the largest is 4 items).
+        for class in FractureClass::ALL {
+            let counts: Vec<usize> =
+                folds.iter().map(|fold| fold.valid.iter().filter(|&&i| classes[i] == class).count()).collect();
+            let (low, high) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+            assert!(high - low <= 4 && *low > 0, "{class}: {counts:?}");
+        }
+        assert_eq!(folds, group_folds(&classes, &groups, 5, 11), "seeded");
+        assert_ne!(folds, group_folds(&classes, &groups, 5, 12));
     }
 
     #[test]
