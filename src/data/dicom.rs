@@ -1,5 +1,5 @@
 //! DICOM files (`.dcm`) → a display-ready greyscale or RGB image, with the pure-Rust dicom-rs
-//! crates: uncompressed, deflated, RLE and JPEG (baseline, extended, lossless) pixel data.
+//! crates: uncompressed, RLE and JPEG (baseline, extended, lossless) pixel data.
 //!
 //! Only the first frame is read. The modality LUT (rescale slope and intercept) and the first
 //! VOI window are applied as a viewer would, so the model sees what a radiologist sees on screen;
@@ -27,13 +27,10 @@ pub fn is_dicom(bytes: &[u8]) -> bool {
 
 /// Reads the first frame of a DICOM file as an 8-bit image.
 pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
-    let preamble = if bytes.starts_with(b"DICM") { ReadPreamble::Never } else { ReadPreamble::Always };
-    let after_magic = if bytes.starts_with(b"DICM") { &bytes[4..] } else { &bytes[132..] };
+    let (preamble, after_magic) =
+        if bytes.starts_with(b"DICM") { (ReadPreamble::Never, &bytes[4..]) } else { (ReadPreamble::Always, &bytes[132..]) };
     check_declared_lengths(after_magic)?;
-    let object = OpenFileOptions::new()
-        .read_preamble(preamble)
-        .from_reader(bytes)
-        .map_err(|e| DecodeError::Dicom(e.to_string()))?;
+    let object = OpenFileOptions::new().read_preamble(preamble).from_reader(bytes).map_err(dicom_error)?;
     check_transfer_syntax(&object)?;
     let (rows, columns) = (read_u32(&object, tags::ROWS)?, read_u32(&object, tags::COLUMNS)?);
     if rows > MAX_SIDE || columns > MAX_SIDE {
@@ -49,12 +46,12 @@ pub fn decode_dicom(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
         )));
     }
     check_jpeg_frame(&object, columns, rows)?;
-    let frame = object.decode_pixel_data_frame(0).map_err(|e| DecodeError::Dicom(e.to_string()))?;
+    let frame = object.decode_pixel_data_frame(0).map_err(dicom_error)?;
     to_image(&frame)
 }
 
-/// Most pixels read from one DICOM frame (radiographs are up to about 4300x3500): the frame is
-/// converted through 32-bit floats, so this bounds that copy to 160 MB.
+/// Most pixels read from one DICOM frame (a 43x35 cm detector at 0.1 mm is 4300x3500, 15
+/// million): the frame is converted through 32-bit floats, so this bounds that copy to 160 MB.
 const MAX_DICOM_PIXELS: u64 = 40_000_000;
 
 /// The JPEG transfer syntaxes decoded here (baseline, extended, lossless).
@@ -65,8 +62,7 @@ const JPEG_SYNTAXES: [&str; 4] =
 /// sized by the file's Rows, Columns, Samples per Pixel and Bits Allocated (a mismatch panics,
 /// and a panic in WebAssembly ends the worker): refuse a JPEG that does not match them.
 fn check_jpeg_frame(object: &DefaultDicomObject, columns: u32, rows: u32) -> Result<(), DecodeError> {
-    let uid = object.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
-    if !JPEG_SYNTAXES.contains(&uid) {
+    if !JPEG_SYNTAXES.contains(&object.meta().transfer_syntax()) {
         return Ok(());
     }
     let expected = JpegFrame {
@@ -75,7 +71,7 @@ fn check_jpeg_frame(object: &DefaultDicomObject, columns: u32, rows: u32) -> Res
         components: read_u32(object, tags::SAMPLES_PER_PIXEL)?,
         bytes_per_sample: read_u32(object, tags::BITS_ALLOCATED)?.div_ceil(8),
     };
-    let value = object.element(tags::PIXEL_DATA).map_err(|e| DecodeError::Dicom(e.to_string()))?.value();
+    let value = object.element(tags::PIXEL_DATA).map_err(dicom_error)?.value();
     let (Some(fragments), Some(offsets)) = (value.fragments(), value.offset_table()) else {
         return Err(DecodeError::Dicom("JPEG pixel data without fragments".into()));
     };
@@ -158,7 +154,8 @@ fn jpeg_frame(jpeg: &[u8]) -> Option<JpegFrame> {
 /// Names the compression when its decoder is not built in (JPEG 2000, JPEG-LS, JPEG XL…), so
 /// the visitor knows what to convert from.
 fn check_transfer_syntax(object: &DefaultDicomObject) -> Result<(), DecodeError> {
-    let uid = object.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    // The meta table's getter has already trimmed the padding.
+    let uid = object.meta().transfer_syntax();
     match TransferSyntaxRegistry.get(uid) {
         None => Err(DecodeError::DicomCompression(format!("an unknown transfer syntax ({uid})"))),
         Some(syntax) if !syntax.can_decode_all() => {
@@ -168,14 +165,19 @@ fn check_transfer_syntax(object: &DefaultDicomObject) -> Result<(), DecodeError>
     }
 }
 
+fn dicom_error(error: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Dicom(error.to_string())
+}
+
 fn read_u32(object: &DefaultDicomObject, tag: dicom_object::Tag) -> Result<u32, DecodeError> {
-    let element = object.element(tag).map_err(|e| DecodeError::Dicom(e.to_string()))?;
+    let element = object.element(tag).map_err(dicom_error)?;
     element.to_int::<u32>().map_err(|e| DecodeError::Dicom(format!("{tag}: {e}")))
 }
 
 fn to_image(frame: &DecodedPixelData<'_>) -> Result<DynamicImage, DecodeError> {
     let (width, height) = (frame.columns(), frame.rows());
     let unsupported = |what: String| Err(DecodeError::Dicom(format!("unsupported pixel data: {what}")));
+    let short = || DecodeError::Dicom("the pixel data is shorter than its rows and columns".into());
     if !matches!(frame.bits_allocated(), 8 | 16) {
         return unsupported(format!("{} bits allocated per sample (8 or 16 are read)", frame.bits_allocated()));
     }
@@ -184,19 +186,14 @@ fn to_image(frame: &DecodedPixelData<'_>) -> Result<DynamicImage, DecodeError> {
     }
     match (frame.photometric_interpretation(), frame.samples_per_pixel()) {
         (PhotometricInterpretation::Monochrome1 | PhotometricInterpretation::Monochrome2, 1) => {
-            let grey = to_grey(frame)?;
-            GrayImage::from_raw(width, height, grey)
-                .map(DynamicImage::ImageLuma8)
-                .ok_or_else(|| DecodeError::Dicom("the pixel data is shorter than its rows and columns".into()))
+            GrayImage::from_raw(width, height, to_grey(frame)?).map(DynamicImage::ImageLuma8).ok_or_else(short)
         }
         (PhotometricInterpretation::Rgb, 3) if frame.bits_allocated() == 8 => {
             if frame.planar_configuration() != PlanarConfiguration::Standard {
                 return unsupported("colour planes stored one after the other".into());
             }
-            let rgb = frame.frame_data(0).map_err(|e| DecodeError::Dicom(e.to_string()))?.to_vec();
-            RgbImage::from_raw(width, height, rgb)
-                .map(DynamicImage::ImageRgb8)
-                .ok_or_else(|| DecodeError::Dicom("the pixel data is shorter than its rows and columns".into()))
+            let rgb = frame.frame_data(0).map_err(dicom_error)?.to_vec();
+            RgbImage::from_raw(width, height, rgb).map(DynamicImage::ImageRgb8).ok_or_else(short)
         }
         (other, samples) => unsupported(format!("{other} with {samples} sample(s) per pixel")),
     }
@@ -206,14 +203,13 @@ fn to_image(frame: &DecodedPixelData<'_>) -> Result<DynamicImage, DecodeError> {
 /// `MONOCHROME1` inverted.
 fn to_grey(frame: &DecodedPixelData<'_>) -> Result<Vec<u8>, DecodeError> {
     let options = ConvertOptions::new().with_voi_lut(VoiLutOption::First);
-    let values: Vec<f32> =
-        frame.to_vec_frame_with_options(0, &options).map_err(|e| DecodeError::Dicom(e.to_string()))?;
+    let values: Vec<f32> = frame.to_vec_frame_with_options(0, &options).map_err(dicom_error)?;
     let has_window = frame.window().ok().flatten().is_some_and(|windows| !windows.is_empty());
-    let (low, high) = if has_window && frame.bits_allocated() == 16 {
-        // A window maps to 0..=2^n - 1, n the power of two at or above Bits Stored.
-        (0.0, ((1u64 << (frame.bits_stored() as u32).next_power_of_two()) - 1) as f32)
-    } else if has_window {
-        (0.0, 255.0)
+    let (low, high) = if has_window {
+        // dicom-pixeldata maps a window to 0..=2^n - 1: n is 8 for 8-bit samples, else the power
+        // of two at or above Bits Stored.
+        let bits = if frame.bits_allocated() == 8 { 8 } else { (frame.bits_stored() as u32).next_power_of_two() };
+        (0.0, ((1u64 << bits) - 1) as f32)
     } else {
         let low = values.iter().copied().fold(f32::INFINITY, f32::min);
         let high = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -38,15 +38,9 @@ enum Open {
     PixelFragments,
 }
 
-/// `after_magic`: the bytes that follow `DICM` (the file meta group, then the data set).
-pub fn check_declared_lengths(after_magic: &[u8]) -> Result<(), DecodeError> {
-    let bytes = after_magic;
-    let (mut pos, transfer_syntax) = walk_meta_group(bytes)?;
-    let encoding = match transfer_syntax.trim_end_matches(['\0', ' ']) {
-        "1.2.840.10008.1.2" => Encoding::ImplicitLittle,
-        "1.2.840.10008.1.2.2" => Encoding::ExplicitBig,
-        _ => Encoding::ExplicitLittle,
-    };
+/// `bytes`: what follows `DICM` (the file meta group, then the data set).
+pub fn check_declared_lengths(bytes: &[u8]) -> Result<(), DecodeError> {
+    let (mut pos, encoding) = walk_meta_group(bytes)?;
     let mut open: Vec<Open> = Vec::new();
     while pos + 8 <= bytes.len() {
         // Close what ends here.
@@ -149,8 +143,8 @@ fn damaged<T>(what: String) -> Result<T, DecodeError> {
 
 /// The file meta group, read as dicom-object reads it: explicit VR little endian, starting with
 /// its own length, then elements (of any group) until that many bytes are consumed. Returns
-/// where the data set starts and the transfer syntax UID.
-fn walk_meta_group(bytes: &[u8]) -> Result<(usize, String), DecodeError> {
+/// where the data set starts and how it is encoded (named by the transfer syntax UID).
+fn walk_meta_group(bytes: &[u8]) -> Result<(usize, Encoding), DecodeError> {
     let le16 = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
     let le32 = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     if bytes.len() < 12 || (le16(0), le16(2)) != (0x0002, 0x0000) || le16(6) != 4 {
@@ -185,7 +179,12 @@ fn walk_meta_group(bytes: &[u8]) -> Result<(usize, String), DecodeError> {
         pos += header + length as usize;
         consumed += header + length as usize;
     }
-    Ok((pos, transfer_syntax))
+    let encoding = match transfer_syntax.trim_end_matches(['\0', ' ']) {
+        "1.2.840.10008.1.2" => Encoding::ImplicitLittle,
+        "1.2.840.10008.1.2.2" => Encoding::ExplicitBig,
+        _ => Encoding::ExplicitLittle,
+    };
+    Ok((pos, encoding))
 }
 
 /// Value representations whose explicit header has two reserved bytes and a 32-bit length.

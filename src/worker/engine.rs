@@ -29,9 +29,9 @@ pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
             }
             Request::Classify { seq, name, bytes } => {
                 let mut result = engine.classify(seq, &bytes).await;
-                if let Err(Failure::GpuLost(reason)) = &result {
+                if let Err(Failure::GpuLost(why)) = &result {
                     // A driver reset or a destroyed device: move to the CPU and answer anyway.
-                    result = match engine.recover_on_cpu(reason.clone(), &mut scope).await {
+                    result = match engine.recover_on_cpu(why.clone(), &mut scope).await {
                         Ok(()) => engine.classify(seq, &bytes).await,
                         Err(message) => Err(Failure::Message(message)),
                     };
@@ -130,10 +130,8 @@ impl Engine {
                 return send(scope, Event::ModelFailed { message });
             }
             // The GPU opened but cannot run the model: carry on with the CPU and say why.
-            let cpu = backend::cpu();
-            self.announce(&cpu, Some(format!("the GPU could not run the model ({message})")), scope);
-            self.backend = Some(cpu);
-            if let Err(message) = self.load_and_warm_up(&model).await {
+            let why = format!("the GPU could not run the model ({message})");
+            if let Err(message) = self.move_to_cpu(why, &model, scope).await {
                 return send(scope, Event::ModelFailed { message });
             }
         }
@@ -177,15 +175,20 @@ impl Engine {
         Ok(())
     }
 
-    /// The GPU is gone: opens the CPU backend, says why, and loads the model in use there.
-    async fn recover_on_cpu(&mut self, reason: String, scope: &mut ReactorScope<Request, Event>) -> Result<(), String> {
-        let started = Instant::now();
+    /// Opens the CPU backend, tells the page `why`, and loads `model` there.
+    async fn move_to_cpu(&mut self, why: String, model: &ActiveModel, scope: &mut ReactorScope<Request, Event>) -> Result<(), String> {
         let cpu = backend::cpu();
-        self.announce(&cpu, Some(format!("the GPU was lost ({reason})")), scope);
+        self.announce(&cpu, Some(why), scope);
         self.backend = Some(cpu);
         self.classifier = None;
+        self.load_and_warm_up(model).await
+    }
+
+    /// The GPU is gone (`why` says so): the model in use moves to the CPU and is ready again.
+    async fn recover_on_cpu(&mut self, why: String, scope: &mut ReactorScope<Request, Event>) -> Result<(), String> {
+        let started = Instant::now();
         let model = self.active.clone().ok_or("no model is loaded")?;
-        self.load_and_warm_up(&model).await?;
+        self.move_to_cpu(why, &model, scope).await?;
         self.ready(scope, true, started);
         Ok(())
     }
@@ -197,7 +200,7 @@ impl Engine {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
         let probabilities = predict(classifier, &[&xray], 1, &backend.device).await.map_err(|e| match e {
-            TrainError::DeviceLost(reason) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(reason),
+            lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
             other => Failure::Message(other.to_string()),
         })?;
         Ok(Prediction {
@@ -211,9 +214,8 @@ impl Engine {
     }
 }
 
-/// Why an image was not classified.
+/// Why an image was not classified, worded for the visitor.
 enum Failure {
-    /// Worded for the visitor.
     Message(String),
     /// The WebGPU device was lost; the engine moves to the CPU and tries again.
     GpuLost(String),
@@ -222,8 +224,7 @@ enum Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Message(message) => f.write_str(message),
-            Failure::GpuLost(reason) => write!(f, "the GPU was lost ({reason})"),
+            Failure::Message(message) | Failure::GpuLost(message) => f.write_str(message),
         }
     }
 }

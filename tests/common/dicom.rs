@@ -41,10 +41,7 @@ pub fn dicom_from_grey(grey: &GrayImage, storage: Storage, frames: &[&GrayImage]
             ("MONOCHROME2", 16, all.iter().flat_map(|f| f.as_raw().iter().flat_map(|&v| stored16(v, false, 2024)).collect::<Vec<_>>()).collect())
         }
     };
-    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, photometric));
-    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(bits)));
-    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(if bits == 8 { 8u16 } else { 12 })));
-    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(if bits == 8 { 7u16 } else { 11 })));
+    put_samples(&mut object, photometric, bits, if bits == 8 { 8 } else { 12 });
     if bits == 16 {
         object.put(DataElement::new(tags::WINDOW_CENTER, VR::DS, "2020.5"));
         object.put(DataElement::new(tags::WINDOW_WIDTH, VR::DS, "2041"));
@@ -62,10 +59,7 @@ pub fn dicom_from_grey(grey: &GrayImage, storage: Storage, frames: &[&GrayImage]
 /// checking the window and the min-max stretch on exact numbers.
 pub fn dicom_raw16(width: u32, height: u32, values: &[u16], window: Option<(&str, &str)>) -> Vec<u8> {
     let mut object = base_object(width, height, 1);
-    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"));
-    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(16u16)));
-    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(16u16)));
-    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(15u16)));
+    put_samples(&mut object, "MONOCHROME2", 16, 16);
     if let Some((centre, width)) = window {
         object.put(DataElement::new(tags::WINDOW_CENTER, VR::DS, centre));
         object.put(DataElement::new(tags::WINDOW_WIDTH, VR::DS, width));
@@ -79,10 +73,7 @@ pub fn dicom_raw16(width: u32, height: u32, values: &[u16], window: Option<(&str
 /// one encapsulated fragment (its content never matters: the reader refuses before decoding).
 pub fn dicom_jpeg2000(width: u32, height: u32) -> Vec<u8> {
     let mut object = base_object(width, height, 1);
-    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"));
-    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8u16)));
-    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(8u16)));
-    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(7u16)));
+    put_samples(&mut object, "MONOCHROME2", 8, 8);
     let fragment = b"\xff\x4f\xff\x51 not a real codestream".to_vec();
     object.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PixelFragmentSequence::new(vec![0u32], vec![fragment])));
     write(object, uids::JPEG2000_LOSSLESS)
@@ -93,10 +84,7 @@ pub fn dicom_jpeg2000(width: u32, height: u32) -> Vec<u8> {
 pub fn dicom_jpeg_baseline(grey: &GrayImage) -> Vec<u8> {
     let (width, height) = grey.dimensions();
     let mut object = base_object(width, height, 1);
-    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"));
-    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8u16)));
-    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(8u16)));
-    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(7u16)));
+    put_samples(&mut object, "MONOCHROME2", 8, 8);
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95).encode_image(grey).expect("encoding a JPEG");
     if jpeg.len() % 2 == 1 {
@@ -108,7 +96,7 @@ pub fn dicom_jpeg_baseline(grey: &GrayImage) -> Vec<u8> {
 
 /// Small inputs for the fuzz targets (`fuzz/seeds/`): every storage and compression above at
 /// 16x16, as whole files for `decode_image` and as what follows `DICM` for `decode_dicom`.
-pub fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+pub fn fuzz_seeds() -> Vec<(String, Vec<u8>)> {
     let grey = GrayImage::from_fn(16, 16, |x, y| image::Luma([(x * 16 + y) as u8]));
     let files = [
         ("mono2-8bit", dicom_from_grey(&grey, Storage::Mono2Bits8, &[])),
@@ -121,13 +109,9 @@ pub fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
         .into_iter()
         .flat_map(|(name, bytes)| {
             let body = bytes[132..].to_vec();
-            [(leak(format!("decode_image/{name}.dcm")), bytes), (leak(format!("decode_dicom/{name}.body")), body)]
+            [(format!("decode_image/{name}.dcm"), bytes), (format!("decode_dicom/{name}.body"), body)]
         })
         .collect()
-}
-
-fn leak(name: String) -> &'static str {
-    Box::leak(name.into_boxed_str())
 }
 
 /// The attributes every image here shares: a computed radiograph, `rows x columns`, one sample.
@@ -144,6 +128,14 @@ fn base_object(width: u32, height: u32, frames: usize) -> InMemDicomObject {
         object.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, frames.to_string()));
     }
     object
+}
+
+/// Photometric interpretation, and how the samples are stored (high bit = stored − 1).
+fn put_samples(object: &mut InMemDicomObject, photometric: &str, allocated: u16, stored: u16) {
+    object.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, photometric));
+    object.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(allocated)));
+    object.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(stored)));
+    object.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(stored - 1)));
 }
 
 fn write(object: InMemDicomObject, transfer_syntax: &str) -> Vec<u8> {

@@ -28,7 +28,7 @@ pub fn synthetic_xray(label: usize) -> Xray {
 
 /// Checks that the committed copies in `dir` (relative to the crate) are the generators'
 /// output; with `UPDATE_FIXTURES=1` it writes them first.
-pub fn check_fixtures(dir: &str, fixtures: Vec<(&'static str, Vec<u8>)>) {
+pub fn check_fixtures<N: AsRef<std::path::Path>>(dir: &str, fixtures: Vec<(N, Vec<u8>)>) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     for (name, bytes) in fixtures {
         let path = dir.join(name);

@@ -120,3 +120,19 @@ export class ClassifierPage {
     return seen;
   }
 }
+
+/**
+ * One classifier page on the CPU backend (Chromium without WebGPU), dist/ served at "/", for a
+ * test file that runs all its tests in one tab. `close()` ends the page, the browser and the server.
+ */
+export async function openCpuPage() {
+  const server = await serveDist('dist', '/');
+  const browser = await launchChromium({ webgpu: false });
+  const context = await browser.newContext();
+  const app = new ClassifierPage(await context.newPage());
+  await app.open(server.url);
+  const backend = await app.backend();
+  if (backend !== 'cpu') throw new Error(`expected the CPU backend without WebGPU, got ${backend}`);
+  const close = async () => { await context.close(); await browser.close(); await server.close(); };
+  return { server, browser, context, app, close };
+}

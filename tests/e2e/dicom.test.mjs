@@ -5,18 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { openCpuPage } from './browser.mjs';
 
-let server, browser, app, context;
+let session, app;
 before(async () => {
-  server = await serveDist('dist', '/');
-  browser = await launchChromium({ webgpu: false });
-  context = await browser.newContext();
-  app = new ClassifierPage(await context.newPage());
-  await app.open(server.url);
-  assert.equal(await app.backend(), 'cpu');
+  session = await openCpuPage();
+  ({ app } = session);
 });
-after(async () => { await context?.close(); await browser?.close(); await server?.close(); });
+after(async () => { await session?.close(); });
 
 const fixture = async (name, mimeType = 'application/dicom') =>
   ({ name, mimeType, buffer: await readFile(`tests/fixtures/dicom/${name}`) });

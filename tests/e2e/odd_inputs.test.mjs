@@ -6,20 +6,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { openCpuPage } from './browser.mjs';
 import { fixtures } from './fixtures.mjs';
 
-let server, browser, files, app, context;
+let session, files, app;
 before(async () => {
   files = await fixtures();
-  server = await serveDist('dist', '/');
-  browser = await launchChromium({ webgpu: false });
-  context = await browser.newContext();
-  app = new ClassifierPage(await context.newPage());
-  await app.open(server.url);
-  assert.equal(await app.backend(), 'cpu');
+  session = await openCpuPage();
+  ({ app } = session);
 });
-after(async () => { await context?.close(); await browser?.close(); await server?.close(); });
+after(async () => { await session?.close(); });
 
 const odd = async (name, mimeType = 'application/octet-stream', as = name) =>
   ({ name: as, mimeType, buffer: await readFile(`tests/fixtures/odd/${name}`) });

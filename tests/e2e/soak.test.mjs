@@ -4,21 +4,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
-import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { openCpuPage } from './browser.mjs';
 
 const TOTAL = 1000;
 const CHECKPOINT = 100;
 
-let server, browser, context, app;
+let session, browser, context, app;
 before(async () => {
-  server = await serveDist('dist', '/');
-  browser = await launchChromium({ webgpu: false });
-  context = await browser.newContext();
-  app = new ClassifierPage(await context.newPage());
-  await app.open(server.url);
-  assert.equal(await app.backend(), 'cpu');
+  session = await openCpuPage();
+  ({ app, browser, context } = session);
 });
-after(async () => { await context?.close(); await browser?.close(); await server?.close(); });
+after(async () => { await session?.close(); });
 
 /**
  * Chrome DevTools Protocol access to the model worker: Playwright gives CDP sessions for pages
