@@ -2,12 +2,15 @@
 //! for one backend per process (so that peak memory is that backend's own).
 //!
 //! `scripts/bench-train.sh` runs it for the CPU backend and wgpu and prints a table. Direct use:
-//! `cargo bench --bench train_throughput -- cpu|flex|wgpu [--data DIR] [--steps N]`.
+//! `cargo bench --bench train_throughput -- cpu|flex|wgpu [--data DIR] [--steps N]
+//! [--model seed-cnn|efficientnet-lite0] [--frozen-blocks N]` (EfficientNet with the stem and
+//! its first N blocks frozen; the default trains the whole network).
 
 use std::time::Instant;
 
 use bone_fracture::data::{decode_xray, list_class_files, Xray};
 use bone_fracture::model::Architecture;
+use bone_fracture::model::Classifier;
 use bone_fracture::train::{Trainer, TrainingConfig};
 use bone_fracture::data::SplitKind;
 use burn::tensor::Device;
@@ -24,14 +27,23 @@ fn main() {
         "wgpu" => Device::wgpu_options().init().expect("a wgpu adapter"),
         other => panic!("unknown backend {other}; use cpu, flex or wgpu"),
     };
-    let config = TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group);
+    let architecture = match option("--model").as_deref().unwrap_or("seed-cnn") {
+        "seed-cnn" => Architecture::seed_cnn(),
+        "efficientnet-lite0" => Architecture::efficientnet_lite0(),
+        other => panic!("unknown model {other}; use seed-cnn or efficientnet-lite0"),
+    };
+    let config = TrainingConfig::new(architecture, SplitKind::Group);
     let images: Vec<Xray> = match option("--data") {
         Some(dir) => first_images(dir.as_ref(), config.batch_size),
         None => (0..config.batch_size).map(|i| noise_image(i as u64)).collect(),
     };
     let labels: Vec<usize> = (0..images.len()).map(|i| i % 10).collect();
     let batch: Vec<&Xray> = images.iter().collect();
-    let mut trainer = Trainer::new(config.architecture.init(&device), &config.adam(), config.learning_rate, &device);
+    let model: Classifier = match option("--frozen-blocks") {
+        Some(n) => config.architecture.init(&device).freeze_first(n.parse().expect("--frozen-blocks takes a number")),
+        None => config.architecture.init(&device),
+    };
+    let mut trainer = Trainer::new(model, &config.adam(), config.learning_rate, &device);
     // The first step compiles kernels and allocates; it is not timed.
     pollster::block_on(trainer.step(&batch, &labels)).expect("warm-up step");
     let start = Instant::now();

@@ -7,6 +7,7 @@ source "$(dirname "$0")/tools.sh"
 
 need_debs chromium chromium-driver mesa-vulkan-drivers libvulkan1
 need_web_tools
+need_imagenet_weights
 
 summary=()
 # The page builds in the background while the native tests build and run.

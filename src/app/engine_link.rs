@@ -11,7 +11,7 @@ use super::blobs::object_url;
 use crate::store::ModelCard;
 use crate::train::{BatchReport, EpochReport, FineTuneOptions, FineTuneReport};
 use crate::worker::engine::ModelWorker;
-use crate::worker::{BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request};
+use crate::worker::{BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request, ShippedModel};
 
 /// The worker's loader script, emitted by Trunk next to `index.html` (relative, so the page
 /// also works from a sub-path).
@@ -108,6 +108,10 @@ pub struct EngineLink {
     pending_load: StoredValue<Option<ModelFiles>>,
     /// Why the last model switch failed (the model in use stayed).
     pub load_error: RwSignal<Option<String>>,
+    /// The models the page ships, and the one chosen as its pretrained model.
+    pub shipped: RwSignal<(Vec<ShippedModel>, String)>,
+    /// The shipped model asked for by [`EngineLink::use_shipped`], until the worker answers.
+    pub switching_to: RwSignal<Option<String>>,
     /// Number of inputs sent so far (the next input gets `sent + 1`).
     sent: RwSignal<u64>,
     requests: StoredValue<UnboundedSender<Request>>,
@@ -128,6 +132,8 @@ impl EngineLink {
             tuned: RwSignal::new(None),
             pending_load: StoredValue::new(None),
             load_error: RwSignal::new(None),
+            shipped: RwSignal::new((Vec::new(), String::new())),
+            switching_to: RwSignal::new(None),
             sent: RwSignal::new(0),
             requests: StoredValue::new(requests),
         };
@@ -141,7 +147,7 @@ impl EngineLink {
                 link.on_event(event);
             }
         });
-        link.request(Request::Start { backend });
+        link.request(Request::Start { backend, model: model_in_address() });
         link
     }
 
@@ -155,7 +161,7 @@ impl EngineLink {
     /// Moves the model to another backend.
     pub fn switch_backend(&self, backend: BackendKind) {
         self.model.set(ModelState::Loading);
-        self.request(Request::Start { backend });
+        self.request(Request::Start { backend, model: None });
     }
 
     /// Downloads the model again after a failure.
@@ -208,6 +214,14 @@ impl EngineLink {
         self.request(Request::UsePretrained);
     }
 
+    /// Puts the shipped model `id` in use (downloaded once, then from the cache).
+    pub fn use_shipped(&self, id: String) {
+        self.load_error.set(None);
+        self.download.set(None);
+        self.switching_to.set(Some(id.clone()));
+        self.request(Request::UseShipped { id });
+    }
+
     fn next_seq(&self) -> u64 {
         self.sent.update(|n| *n += 1);
         self.sent.get_untracked()
@@ -232,6 +246,7 @@ impl EngineLink {
                         self.tuned.set(Some(files));
                     }
                     self.status.set(String::new());
+                    self.switching_to.set(None);
                     self.model.set(ModelState::Ready { card: Box::new(card), from_cache, load_ms });
                 }
                 Err(e) => self.model.set(ModelState::Failed(e.to_string())),
@@ -270,10 +285,19 @@ impl EngineLink {
             }),
             Event::LoadFailed { message } => {
                 self.pending_load.set_value(None);
+                self.switching_to.set(None);
                 self.load_error.set(Some(message));
             }
+            Event::Shipped { models, chosen } => self.shipped.set((models, chosen)),
         }
     }
+}
+
+/// The shipped model the address asks for (`?model=seed-cnn`), if any.
+fn model_in_address() -> Option<String> {
+    let search = window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get("model").filter(|id| !id.is_empty())
 }
 
 /// The link provided by [`crate::app::App`].

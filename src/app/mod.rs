@@ -9,6 +9,7 @@ mod finetune;
 mod gallery;
 mod indexed_db;
 mod model_card;
+mod model_picker;
 mod offline;
 mod probabilities;
 mod upload;
@@ -21,6 +22,7 @@ use classify::ClassifySection;
 use finetune::FineTuneSection;
 pub use engine_link::{BackendState, EngineLink, ModelState};
 use model_card::ModelCardSection;
+use model_picker::ModelPicker;
 
 /// The whole page.
 #[component]
@@ -36,7 +38,7 @@ pub fn App() -> impl IntoView {
         <header class="masthead">
             <h1>"Bone fracture classifier"</h1>
             <p class="tagline">
-                "A convolutional network, written in Rust with Burn, sorts X-rays into ten fracture types — "
+                "Convolutional networks, written in Rust with Burn, sort X-rays into ten fracture types — "
                 "entirely in your browser, on WebGPU or the CPU."
             </p>
             <p class="notice" role="note">"Research demo, not a medical device. Do not use it to diagnose anyone."</p>
@@ -48,6 +50,7 @@ pub fn App() -> impl IntoView {
         </header>
         <BackendBar />
         <ModelStatus />
+        <ModelPicker />
         <main>
             <ClassifySection />
             <FineTuneSection />

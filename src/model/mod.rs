@@ -1,5 +1,6 @@
 //! The networks: configuration and forward pass only, no I/O and no training.
 
+pub mod efficientnet;
 pub mod mlp;
 pub mod seed_cnn;
 
@@ -7,6 +8,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
+pub use efficientnet::{EfficientNetLite, EfficientNetLiteConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use seed_cnn::{SeedCnn, SeedCnnConfig};
 
@@ -28,6 +30,8 @@ pub enum Architecture {
     SeedCnn(SeedCnnConfig),
     /// The reference notebook's MLP baseline.
     Mlp(MlpConfig),
+    /// EfficientNet-Lite0, started from ImageNet weights (transfer learning).
+    EfficientNetLite0(EfficientNetLiteConfig),
 }
 
 impl Architecture {
@@ -41,11 +45,17 @@ impl Architecture {
         Architecture::Mlp(MlpConfig::new())
     }
 
+    /// EfficientNet-Lite0 with a fresh 10-class head.
+    pub fn efficientnet_lite0() -> Self {
+        Architecture::EfficientNetLite0(EfficientNetLiteConfig::new())
+    }
+
     /// Short name used on the command line and in model ids.
     pub fn name(&self) -> &'static str {
         match self {
             Architecture::SeedCnn(_) => "seed-cnn",
             Architecture::Mlp(_) => "mlp",
+            Architecture::EfficientNetLite0(_) => "efficientnet-lite0",
         }
     }
 
@@ -54,6 +64,7 @@ impl Architecture {
         match self {
             Architecture::SeedCnn(config) => Classifier::SeedCnn(config.init(device)),
             Architecture::Mlp(config) => Classifier::Mlp(config.init(device)),
+            Architecture::EfficientNetLite0(config) => Classifier::EfficientNet(config.init(device)),
         }
     }
 }
@@ -64,6 +75,7 @@ impl Architecture {
 pub enum Classifier {
     SeedCnn(SeedCnn),
     Mlp(Mlp),
+    EfficientNet(EfficientNetLite),
 }
 
 impl Classifier {
@@ -79,6 +91,29 @@ impl Classifier {
         match self {
             Classifier::SeedCnn(model) => model.forward(images),
             Classifier::Mlp(model) => model.forward(images),
+            Classifier::EfficientNet(model) => model.forward(images),
+        }
+    }
+
+    /// The input layers and the first `blocks` blocks of the trunk; their output is what
+    /// [`Classifier::forward_from`] takes. Only EfficientNet splits (`blocks == 0` is the
+    /// identity for every network).
+    pub fn prefix(&self, images: Tensor<4>, blocks: usize) -> Tensor<4> {
+        match self {
+            Classifier::EfficientNet(model) if blocks > 0 => model.trunk(images, 0..blocks),
+            _ if blocks == 0 => images,
+            _ => panic!("only EfficientNet runs from a cached prefix"),
+        }
+    }
+
+    /// [`Classifier::forward`] from block `first` on, given [`Classifier::prefix`]'s output.
+    pub fn forward_from(&self, x: Tensor<4>, first: usize) -> Tensor<2> {
+        match self {
+            Classifier::EfficientNet(model) if first > 0 => {
+                model.classify(model.features(model.trunk(x, first..efficientnet::BLOCKS)))
+            }
+            _ if first == 0 => self.forward(x),
+            _ => panic!("only EfficientNet runs from a cached prefix"),
         }
     }
 
@@ -93,6 +128,18 @@ impl Classifier {
         match self {
             Classifier::SeedCnn(model) => Classifier::SeedCnn(model.freeze_trunk()),
             Classifier::Mlp(model) => Classifier::Mlp(model.freeze_trunk()),
+            Classifier::EfficientNet(model) => Classifier::EfficientNet(model.freeze_trunk()),
+        }
+    }
+
+    /// Freezes the input layers and the first `blocks` blocks of the trunk (EfficientNet's
+    /// stem and MBConv blocks, the seed CNN's convolution blocks); the MLP has no blocks and
+    /// is unchanged.
+    pub fn freeze_first(self, blocks: usize) -> Self {
+        match self {
+            Classifier::SeedCnn(model) => Classifier::SeedCnn(model.freeze_first(blocks)),
+            Classifier::Mlp(model) => Classifier::Mlp(model),
+            Classifier::EfficientNet(model) => Classifier::EfficientNet(model.freeze_first(blocks)),
         }
     }
 }

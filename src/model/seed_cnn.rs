@@ -102,4 +102,10 @@ impl SeedCnn {
     pub fn freeze_trunk(self) -> Self {
         SeedCnn { blocks: self.blocks.into_iter().map(Module::freeze).collect(), ..self }
     }
+
+    /// Freezes the first `blocks` convolution blocks.
+    pub fn freeze_first(self, blocks: usize) -> Self {
+        let blocks = self.blocks.into_iter().enumerate().map(|(i, b)| if i < blocks { b.freeze() } else { b }).collect();
+        SeedCnn { blocks, ..self }
+    }
 }

@@ -3,6 +3,8 @@
 //! JSON model card naming the architecture, preprocessing, training run, metrics and the
 //! weights' sha256.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod pytorch;
 mod readback;
 
 use std::collections::BTreeMap;
@@ -16,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::classes::FractureClass;
 use crate::data::INPUT_SIZE;
 use crate::model::{Architecture, Classifier};
-use crate::train::{Evaluation, FineTuned, TrainingConfig};
+use crate::train::{Calibration, CrossValidation, Evaluation, FineTuned, TrainingConfig};
 
 pub use readback::{host_copy, weights_to_bytes_async};
 
@@ -92,6 +94,13 @@ pub struct ModelCard {
     /// The id of the model this one was fine-tuned from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fine_tuned_from: Option<String>,
+    /// Temperature scaling fitted on this run's validation images; the page divides the
+    /// logits by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    /// Group-disjoint cross-validation of the recipe these weights were trained with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_validation: Option<CrossValidation>,
 }
 
 /// Key of a fine-tuning run's held-out metrics in [`ModelCard::metrics`].
@@ -127,6 +136,8 @@ impl ModelCard {
             metrics: BTreeMap::new(),
             comparison: Vec::new(),
             fine_tuned_from: None,
+            calibration: None,
+            cross_validation: None,
         }
     }
 

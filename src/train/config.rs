@@ -25,10 +25,18 @@ pub struct TrainingConfig {
     /// Which weights the optimiser may change.
     #[serde(default)]
     pub trainable: Trainable,
-    /// Random flips and brightness/contrast changes of the training images (see
-    /// [`crate::data::augment`]).
+    /// Random flips, small rotations and zooms, and brightness/contrast changes of the
+    /// training images (see [`crate::data::augment`]).
     #[serde(default)]
     pub augment: bool,
+    /// Label smoothing of the cross-entropy (0: none): the target puts this much probability
+    /// mass evenly on all classes.
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// Weights each class's loss by how rare it is in the training part, so that every class
+    /// counts as much as the others (`n / (classes × count)`).
+    #[serde(default)]
+    pub class_weighted: bool,
 }
 
 /// Which part of a network a run trains.
@@ -41,6 +49,9 @@ pub enum Trainable {
     /// Only the dense layers at the end; the feature extractor is frozen (batch norm keeps its
     /// statistics). About three times cheaper a step, and hard to overfit on a few images.
     Head,
+    /// The input layers and the first N blocks frozen; the later blocks and the head learn
+    /// (transfer learning: the early, generic features stay as ImageNet taught them).
+    AfterBlock(usize),
 }
 
 impl TrainingConfig {
@@ -50,6 +61,7 @@ impl TrainingConfig {
         let epochs = match architecture {
             Architecture::SeedCnn(_) => 10,
             Architecture::Mlp(_) => 16,
+            Architecture::EfficientNetLite0(_) => 12,
         };
         TrainingConfig {
             architecture,
@@ -64,6 +76,8 @@ impl TrainingConfig {
             adam_epsilon: 1e-7,
             trainable: Trainable::Whole,
             augment: false,
+            label_smoothing: 0.0,
+            class_weighted: false,
         }
     }
 

@@ -9,8 +9,9 @@ use web_time::Instant;
 
 use burn::prelude::*;
 
-use super::{evaluate, Evaluation, TrainError, Trainable, Trainer, TrainingConfig};
-use crate::data::{augment, LabelledXray, Xray};
+use super::source::{Images, Source};
+use super::{predict_source, Evaluation, TrainError, Trainable, Trainer, TrainingConfig};
+use crate::data::LabelledXray;
 use crate::model::Classifier;
 
 /// Progress after one batch.
@@ -79,13 +80,26 @@ pub struct FitOutcome {
 
 /// Trains `model` on `train`, validating on `valid` after each epoch.
 ///
-/// With [`Trainable::Head`] only the dense layers at the end learn; with `augment` each batch
-/// is randomly mirrored and re-exposed ([`augment`]).
+/// With [`Trainable::Head`] only the dense layers at the end learn; with `augment` each image
+/// is randomly changed every time it is used ([`crate::data::augment`]).
 pub async fn fit(
     config: &TrainingConfig,
     model: Classifier,
     train: &[&LabelledXray],
     valid: &[&LabelledXray],
+    device: &Device,
+    observer: &mut impl TrainObserver,
+) -> Result<FitOutcome, TrainError> {
+    fit_source(config, model, &Images(train), &Images(valid), device, observer).await
+}
+
+/// [`fit`] on any [`Source`] of inputs (images, or a frozen prefix's cached output). With
+/// `augment`, a cached source picks one of its views of each item.
+pub async fn fit_source(
+    config: &TrainingConfig,
+    model: Classifier,
+    train: &impl Source,
+    valid: &impl Source,
     device: &Device,
     observer: &mut impl TrainObserver,
 ) -> Result<FitOutcome, TrainError> {
@@ -96,8 +110,11 @@ pub async fn fit(
     let trainable = match config.trainable {
         Trainable::Whole => model.clone(),
         Trainable::Head => model.clone().freeze_trunk(),
+        Trainable::AfterBlock(blocks) => model.clone().freeze_first(blocks),
     };
-    let mut trainer = Trainer::new(trainable, &config.adam(), config.learning_rate, device);
+    let class_weights = config.class_weighted.then(|| class_weights(train));
+    let mut trainer =
+        Trainer::new(trainable, &config.adam(), config.learning_rate, device).with_loss(config.label_smoothing, class_weights);
     let mut outcome =
         FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false, halted: None };
     let mut augment_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(31));
@@ -106,21 +123,16 @@ pub async fn fit(
     let total_steps = batches * config.epochs;
     let started = Instant::now();
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let (valid_images, valid_labels) = images_and_labels(valid);
+    let valid_labels: Vec<usize> = (0..valid.len()).map(|i| valid.label(i)).collect();
 
     for epoch in 1..=config.epochs {
         let epoch_started = Instant::now();
         order.shuffle(&mut StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64)));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
-            let items: Vec<&LabelledXray> = chunk.iter().map(|&i| train[i]).collect();
-            let (images, labels) = images_and_labels(&items);
-            let augmented: Vec<Xray> = match config.augment {
-                true => images.iter().map(|xray| augment(xray, &mut augment_rng)).collect(),
-                false => Vec::new(),
-            };
-            let images: Vec<&Xray> = if config.augment { augmented.iter().collect() } else { images };
-            let stats = trainer.step(&images, &labels).await?;
+            let labels: Vec<usize> = chunk.iter().map(|&i| train.label(i)).collect();
+            let inputs = train.batch(chunk, config.augment.then_some(&mut augment_rng), device);
+            let stats = trainer.step_from(inputs, train.first_block(), &labels).await?;
             if !stats.loss.is_finite() {
                 outcome.halted = Some(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
                 break;
@@ -153,7 +165,8 @@ pub async fn fit(
         let evaluation = if valid.is_empty() {
             None
         } else {
-            Some(evaluate(&model, &valid_images, &valid_labels, batch_size, device).await?)
+            let rows = predict_source(&model, valid, batch_size, device).await?;
+            Some(Evaluation::from_probabilities(&rows, &valid_labels))
         };
         // Without validation images the latest epoch is kept.
         let valid_loss = evaluation.as_ref().map_or(f64::NAN, |e| e.loss);
@@ -186,6 +199,11 @@ pub async fn fit(
     Ok(outcome)
 }
 
-fn images_and_labels<'a>(items: &[&'a LabelledXray]) -> (Vec<&'a Xray>, Vec<usize>) {
-    items.iter().map(|item| (&item.xray, item.class.index())).unzip()
+/// `n / (classes × count)` per class, so each class weighs the same in the loss; a class with
+/// no training images gets weight 0.
+fn class_weights(train: &impl Source) -> Vec<f32> {
+    let mut counts = [0usize; crate::NUM_CLASSES];
+    (0..train.len()).for_each(|i| counts[train.label(i)] += 1);
+    let n = train.len() as f32;
+    counts.iter().map(|&c| if c == 0 { 0.0 } else { n / (crate::NUM_CLASSES as f32 * c as f32) }).collect()
 }

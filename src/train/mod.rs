@@ -4,17 +4,23 @@
 //! of a tensor must be awaited. Native callers run the same futures to completion with a
 //! blocking executor, so the command line, the tests and the page share one code path.
 
+pub mod calibration;
 pub mod config;
+pub mod cross_validation;
 pub mod finetune;
 pub mod fit;
 pub mod metrics;
+pub mod source;
 pub mod step;
 
+pub use calibration::{apply_temperature, expected_calibration_error, Calibration};
+pub use cross_validation::{CrossValidation, FoldResult, MeanSd};
 pub use config::{Trainable, TrainingConfig};
 pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
-pub use fit::{fit, BatchReport, EpochReport, FitOutcome, TrainObserver};
+pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
-pub use step::{evaluate, predict, StepStats, Trainer};
+pub use source::{Cached, Images, Source};
+pub use step::{evaluate, predict, predict_source, StepStats, Trainer};
 
 /// A failure while training or evaluating.
 #[derive(Debug, thiserror::Error)]

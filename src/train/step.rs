@@ -1,11 +1,12 @@
 //! The one training step (forward → loss → backward → Adam) and batched prediction.
 
-use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::ExecutionError;
 
+use super::source::Source;
 use super::{Evaluation, TrainError};
 use crate::data::{images_to_tensor, Xray};
 use crate::model::Classifier;
@@ -26,6 +27,7 @@ pub struct Trainer {
     model: Classifier,
     optimizer: ModuleOptimizer,
     learning_rate: f64,
+    loss: CrossEntropyLoss,
     device: Device,
 }
 
@@ -34,15 +36,32 @@ impl Trainer {
     pub fn new(model: Classifier, adam: &burn::optim::AdamConfig, learning_rate: f64, device: &Device) -> Self {
         let device = device.clone().autodiff();
         let model = model.to_device(&device).train();
-        Trainer { model, optimizer: adam.init(), learning_rate, device }
+        let loss = CrossEntropyLossConfig::new().init(&device);
+        Trainer { model, optimizer: adam.init(), learning_rate, loss, device }
     }
 
-    /// One optimisation step on one batch.
+    /// Uses label smoothing `smoothing` (0: none) and, when given, one loss weight per class.
+    pub fn with_loss(mut self, smoothing: f32, class_weights: Option<Vec<f32>>) -> Self {
+        self.loss = CrossEntropyLossConfig::new()
+            .with_smoothing((smoothing > 0.0).then_some(smoothing))
+            .with_weights(class_weights)
+            .init(&self.device);
+        self
+    }
+
+    /// One optimisation step on one batch of images.
     pub async fn step(&mut self, images: &[&Xray], labels: &[usize]) -> Result<StepStats, TrainError> {
         let inputs = images_to_tensor(images.iter().copied(), &self.device);
+        self.step_from(inputs, 0, labels).await
+    }
+
+    /// One optimisation step on a batch that enters the network at block `first_block` (see
+    /// [`crate::train::source`]); `inputs` may live on any device.
+    pub async fn step_from(&mut self, inputs: Tensor<4>, first_block: usize, labels: &[usize]) -> Result<StepStats, TrainError> {
+        let inputs = inputs.to_device(&self.device);
         let targets = labels_to_tensor(labels, &self.device);
-        let logits = self.model.forward(inputs);
-        let loss = CrossEntropyLossConfig::new().init(&self.device).forward(logits.clone(), targets);
+        let logits = self.model.forward_from(inputs, first_block);
+        let loss = self.loss.forward(logits.clone(), targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let loss_value = read_f32(loss.detach()).await?[0];
         let scores = read_f32(logits.detach()).await?;
@@ -69,9 +88,30 @@ pub async fn predict(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
-    let mut rows = Vec::with_capacity(images.len());
-    for chunk in images.chunks(batch_size.max(1)) {
-        let probabilities = softmax(model.forward(images_to_tensor(chunk.iter().copied(), device)), 1);
+    let batches = images.chunks(batch_size.max(1)).map(|chunk| images_to_tensor(chunk.iter().copied(), device));
+    predict_batches(model, batches, 0).await
+}
+
+/// Class probabilities for every item of `source`, in order, `batch_size` at a time.
+pub async fn predict_source(
+    model: &Classifier,
+    source: &impl Source,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
+    let all: Vec<usize> = (0..source.len()).collect();
+    let batches = all.chunks(batch_size.max(1)).map(|chunk| source.batch(chunk, None, device));
+    predict_batches(model, batches, source.first_block()).await
+}
+
+async fn predict_batches(
+    model: &Classifier,
+    batches: impl Iterator<Item = Tensor<4>>,
+    first_block: usize,
+) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
+    let mut rows = Vec::new();
+    for inputs in batches {
+        let probabilities = softmax(model.forward_from(inputs, first_block), 1);
         let values = read_f32(probabilities).await?;
         rows.extend(values.chunks_exact(NUM_CLASSES).map(|row| {
             let mut out = [0.0; NUM_CLASSES];
@@ -100,7 +140,7 @@ fn labels_to_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
 }
 
 /// Reads a tensor back to the host; awaited, so it also works on WebGPU in a browser.
-async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+pub(super) async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     let data = tensor.into_data_async().await.map_err(|e| match e {
         ExecutionError::DevicePoisoned { reason } => TrainError::DeviceLost(reason),
         other => TrainError::Device(format!("{other:?}")),

@@ -10,11 +10,12 @@ use web_time::Instant;
 
 use super::backend::{self, OpenedBackend};
 use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
-use super::weights::fetch_default_model;
+use super::protocol::ShippedModel;
+use super::weights::{fetch_index, fetch_shipped_model, ModelIndex};
 use crate::data::{decode_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
-use crate::train::{predict, TrainError};
+use crate::train::{apply_temperature, predict, TrainError};
 
 /// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
 #[reactor]
@@ -22,10 +23,10 @@ pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
     let mut engine = Engine::default();
     while let Some(request) = scope.next().await {
         match request {
-            Request::Start { backend } => engine.start(backend, &mut scope).await,
+            Request::Start { backend, model } => engine.start(backend, model, &mut scope).await,
             Request::RetryModel => {
                 let backend = engine.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind);
-                engine.start(backend, &mut scope).await
+                engine.start(backend, None, &mut scope).await
             }
             Request::Classify { seq, name, bytes } => {
                 let mut result = engine.classify(seq, &bytes).await;
@@ -54,6 +55,7 @@ pub async fn ModelWorker(mut scope: ReactorScope<Request, Event>) {
                     Err(message) => send(&mut scope, Event::LoadFailed { message }),
                 }
             }
+            Request::UseShipped { id } => engine.use_shipped(&id, &mut scope).await,
             Request::UsePretrained => match engine.pretrained.clone() {
                 Some(model) => engine.switch_model(model, &mut scope).await,
                 None => send(&mut scope, Event::LoadFailed { message: "the pretrained model is not downloaded yet".into() }),
@@ -77,7 +79,9 @@ pub(super) struct ActiveModel {
 #[derive(Default)]
 pub(super) struct Engine {
     pub backend: Option<OpenedBackend>,
-    /// The page's own model, downloaded once.
+    /// `models/index.json`, downloaded once.
+    index: Option<ModelIndex>,
+    /// The page's own model (the index's default, or the shipped model chosen since).
     pretrained: Option<ActiveModel>,
     pretrained_from_cache: bool,
     /// The model in use (the pretrained one, a fine-tuned one or a loaded one).
@@ -88,7 +92,7 @@ pub(super) struct Engine {
 impl Engine {
     /// Opens the backend (falling back to the CPU), downloads the pretrained model if needed,
     /// loads the model in use onto the device and warms it up with one inference.
-    async fn start(&mut self, wanted: BackendKind, scope: &mut ReactorScope<Request, Event>) {
+    async fn start(&mut self, wanted: BackendKind, model: Option<String>, scope: &mut ReactorScope<Request, Event>) {
         let started = Instant::now();
         self.classifier = None;
         if wanted == BackendKind::WebGpu {
@@ -107,7 +111,14 @@ impl Engine {
 
         if self.pretrained.is_none() {
             send(scope, Event::Status("Downloading the model…".into()));
-            let result = fetch_default_model(|loaded, total| send(scope, Event::Download { loaded, total })).await;
+            let result = match self.shipped_index(scope).await {
+                Ok(index) => {
+                    let id = model.unwrap_or_else(|| index.default.clone());
+                    self.announce_shipped(&id, scope);
+                    fetch_shipped_model(&index, &id, |loaded, total| send(scope, Event::Download { loaded, total })).await
+                }
+                Err(message) => Err(message),
+            };
             match result {
                 Ok(fetched) => {
                     self.pretrained_from_cache = fetched.from_cache;
@@ -137,6 +148,44 @@ impl Engine {
         }
         let from_cache = self.pretrained_from_cache;
         self.ready(scope, from_cache, started);
+    }
+
+    /// The index of shipped models, downloaded on first use and announced to the page.
+    async fn shipped_index(&mut self, scope: &mut ReactorScope<Request, Event>) -> Result<ModelIndex, String> {
+        if self.index.is_none() {
+            self.index = Some(fetch_index().await?);
+        }
+        Ok(self.index.clone().expect("set above"))
+    }
+
+    fn announce_shipped(&self, chosen: &str, scope: &mut ReactorScope<Request, Event>) {
+        if let Some(index) = &self.index {
+            let models = index.models.iter().map(|m| ShippedModel { id: m.id.clone(), name: m.name.clone() }).collect();
+            send(scope, Event::Shipped { models, chosen: chosen.to_string() });
+        }
+    }
+
+    /// Downloads the shipped model `id` and puts it in use as the page's pretrained model; if
+    /// it cannot be downloaded or loaded, the model in use stays.
+    async fn use_shipped(&mut self, id: &str, scope: &mut ReactorScope<Request, Event>) {
+        let started = Instant::now();
+        let fetched = match self.shipped_index(scope).await {
+            Ok(index) => fetch_shipped_model(&index, id, |loaded, total| send(scope, Event::Download { loaded, total })).await,
+            Err(message) => Err(message),
+        };
+        let model = match fetched {
+            Ok(fetched) => ActiveModel { card: fetched.card, files: ModelFiles { card_json: fetched.card_json, weights: fetched.weights } },
+            Err(message) => return send(scope, Event::LoadFailed { message: format!("{message}; the model in use stays") }),
+        };
+        match self.load_and_warm_up(&model).await {
+            Ok(()) => {
+                self.pretrained = Some(model.clone());
+                self.active = Some(model);
+                self.announce_shipped(id, scope);
+                self.ready(scope, true, started);
+            }
+            Err(message) => send(scope, Event::LoadFailed { message: format!("{message}; the model in use stays") }),
+        }
     }
 
     /// Puts another model in use; if it cannot be loaded, the current one stays.
@@ -203,9 +252,12 @@ impl Engine {
             lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
             other => Failure::Message(other.to_string()),
         })?;
+        // The card's temperature, when it has one, makes the confidence honest (model.json's
+        // calibration); it never changes the ranking.
+        let temperature = self.active.as_ref().and_then(|m| m.card.calibration.as_ref()).map_or(1.0, |c| c.temperature);
         Ok(Prediction {
             seq,
-            probabilities: probabilities[0],
+            probabilities: apply_temperature(&probabilities[0], temperature),
             input_rgba: rgba(&xray),
             original_size: xray.original_size,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -147,6 +147,7 @@ impl Engine {
         let what = match options.trainable {
             Trainable::Head => "head only",
             Trainable::Whole => "whole network",
+            Trainable::AfterBlock(_) => "later blocks and head",
         };
         let name = format!(
             "{} fine-tuned on {} of your images ({what}, {})",

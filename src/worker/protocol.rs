@@ -39,9 +39,10 @@ impl BackendKind {
 /// What the page asks of the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Open `backend` (falling back to the CPU if it fails) and load the default model named by
-    /// `models/index.json`, or reload the current model on the new backend.
-    Start { backend: BackendKind },
+    /// Open `backend` (falling back to the CPU if it fails) and load the shipped model `model`
+    /// (`None`: the default named by `models/index.json`), or reload the current model on the
+    /// new backend.
+    Start { backend: BackendKind, model: Option<String> },
     /// Download the model again after a failure.
     RetryModel,
     /// Classify an image file's bytes. `seq` is echoed back in the answer.
@@ -63,8 +64,11 @@ pub enum Request {
         #[serde(with = "serde_bytes")]
         weights: Vec<u8>,
     },
-    /// Go back to the page's own pretrained model.
+    /// Go back to the page's own pretrained model (the shipped model chosen last).
     UsePretrained,
+    /// Download (or take from the cache) the shipped model `id` of `models/index.json` and
+    /// use it; if it cannot be loaded, the model in use stays.
+    UseShipped { id: String },
 }
 
 /// An image file with the class it was filed under.
@@ -124,6 +128,16 @@ pub enum Event {
     FineTuneFailed { message: String, on_gpu: bool },
     /// [`Request::LoadModel`] failed; the model in use stays.
     LoadFailed { message: String },
+    /// The shipped models (`models/index.json`) and the one in use as the page's pretrained
+    /// model; sent when the index arrives and whenever another shipped model is chosen.
+    Shipped { models: Vec<ShippedModel>, chosen: String },
+}
+
+/// A model the page ships, as `models/index.json` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippedModel {
+    pub id: String,
+    pub name: String,
 }
 
 /// One classified image.

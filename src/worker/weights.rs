@@ -22,7 +22,7 @@ pub struct ModelIndex {
 }
 
 /// One model in `index.json`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct IndexEntry {
     pub id: String,
     pub name: String,
@@ -38,16 +38,19 @@ pub struct FetchedModel {
     pub from_cache: bool,
 }
 
-/// Downloads the default model, reporting `(loaded, total)` bytes of the weights.
-pub async fn fetch_default_model(mut progress: impl FnMut(u64, u64)) -> Result<FetchedModel, String> {
+/// Downloads `models/index.json`.
+pub async fn fetch_index() -> Result<ModelIndex, String> {
     let index_text = fetch_text(&format!("{MODELS_URL}/index.json")).await?;
-    let index: ModelIndex =
-        serde_json::from_str(&index_text).map_err(|e| format!("models/index.json is not valid: {e}"))?;
+    serde_json::from_str(&index_text).map_err(|e| format!("models/index.json is not valid: {e}"))
+}
+
+/// Downloads the shipped model `id` of `index`, reporting `(loaded, total)` bytes of the weights.
+pub async fn fetch_shipped_model(index: &ModelIndex, id: &str, mut progress: impl FnMut(u64, u64)) -> Result<FetchedModel, String> {
     let entry = index
         .models
         .iter()
-        .find(|m| m.id == index.default)
-        .ok_or_else(|| format!("models/index.json names `{}` as the default but does not list it", index.default))?;
+        .find(|m| m.id == id)
+        .ok_or_else(|| format!("models/index.json does not list a model `{id}`"))?;
     let base = format!("{MODELS_URL}/{}", entry.path.trim_end_matches('/'));
     let card_json = fetch_text(&format!("{base}/model.json")).await?;
     let card = ModelCard::from_json(&card_json).map_err(|e| format!("{base}/model.json: {e}"))?;

@@ -4,6 +4,8 @@
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
+mod cv;
+#[cfg(not(target_arch = "wasm32"))]
 mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
 mod finetune;
@@ -11,6 +13,8 @@ mod finetune;
 mod progress;
 #[cfg(not(target_arch = "wasm32"))]
 mod publish;
+#[cfg(not(target_arch = "wasm32"))]
+mod recipe;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
 
@@ -32,6 +36,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Fine-tune a trained model on a folder of class folders (the page's fine-tuning, here).
     Finetune(finetune::FineTuneArgs),
+    /// Group-disjoint k-fold cross-validation of a training recipe (the honest figures).
+    Cv(cv::CvArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
     /// Gather training runs into a shipped model's card and write public/models/index.json.
@@ -72,6 +78,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train::run(args),
         Command::Finetune(args) => finetune::run(args),
+        Command::Cv(args) => cv::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Publish(args) => publish::run(args),
     };

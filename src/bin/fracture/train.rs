@@ -3,41 +3,24 @@
 use std::path::PathBuf;
 
 use bone_fracture::data::{load_folder, split, LabelledXray, SplitKind};
-use bone_fracture::model::Architecture;
 use bone_fracture::store::{save_model_dir, ModelCard, RunMetrics};
-use bone_fracture::train::{fit, TrainingConfig};
-use clap::{Args, ValueEnum};
+use bone_fracture::train::Calibration;
+use clap::Args;
 
 use crate::progress::Progress;
+use crate::recipe::Recipe;
 use crate::Backend;
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ModelChoice {
-    /// The notebook's four-layer CNN.
-    Cnn,
-    /// The notebook's MLP baseline.
-    Mlp,
-}
 
 #[derive(Args)]
 pub struct TrainArgs {
-    #[arg(long, value_enum, default_value = "cnn")]
-    model: ModelChoice,
+    #[command(flatten)]
+    recipe: Recipe,
     /// Folder of class folders (optionally with manifest.csv).
     #[arg(long)]
     data: PathBuf,
     /// `group`: whole near-duplicate groups on one side (honest); `random`: the notebook's.
     #[arg(long, default_value = "group")]
     split: SplitKind,
-    /// Default: 10 for the CNN, 16 for the MLP.
-    #[arg(long)]
-    epochs: Option<usize>,
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 5e-4)]
-    lr: f64,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
     /// Share of images held out for validation.
     #[arg(long, default_value_t = 0.1)]
     valid_fraction: f64,
@@ -65,16 +48,7 @@ fn write_split(out: &std::path::Path, train: &[&LabelledXray], valid: &[&Labelle
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let architecture = match args.model {
-        ModelChoice::Cnn => Architecture::seed_cnn(),
-        ModelChoice::Mlp => Architecture::mlp(),
-    };
-    let mut config = TrainingConfig::new(architecture, args.split);
-    config.epochs = args.epochs.unwrap_or(config.epochs);
-    config.batch_size = args.batch_size;
-    config.learning_rate = args.lr;
-    config.seed = args.seed;
-    config.valid_fraction = args.valid_fraction;
+    let config = args.recipe.config(args.split, args.valid_fraction);
     let device = args.backend.device()?;
 
     eprintln!("decoding {} …", args.data.display());
@@ -96,18 +70,16 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     write_split(&args.out, &train, &valid)?;
     let steps = train.len().div_ceil(config.batch_size.max(1)) * config.epochs;
     let mut progress = Progress::new(&args.out, steps)?;
-    let model = config.architecture.init(&device);
-    let outcome = pollster::block_on(fit(&config, model, &train, &valid, &device, &mut progress))
-        .map_err(|e| e.to_string())?;
-    progress.bar.finish_and_clear();
+    let model = args.recipe.init(&config, &device)?;
+    let all: Vec<&LabelledXray> = dataset.items.iter().collect();
+    let cache = args.recipe.prefix_cache(&config, &model, &all, &device)?;
+    let (outcome, rows) =
+        args.recipe.fit(&config, model, &dataset.items, cache.as_ref(), (&parts.train, &parts.valid), &[&parts.valid], &device, &mut progress)?;
     if let Some(reason) = outcome.halted {
         return Err(format!("training stopped: {reason}; nothing was saved"));
     }
 
-    let name = match args.model {
-        ModelChoice::Cnn => "Seed CNN (reference notebook's four-layer CNN)",
-        ModelChoice::Mlp => "Seed MLP (reference notebook's baseline)",
-    };
+    let name = args.recipe.display_name();
     let id = config.architecture.name().to_string();
     let split_name = serde_json::to_value(config.split).expect("split serialises").as_str().unwrap_or("").to_string();
     let mut card = ModelCard::new(&id, name, &outcome.model, config.clone());
@@ -120,6 +92,16 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             valid_images: valid.len(),
             validation,
         });
+    }
+    if !valid.is_empty() {
+        // Temperature scaling on the validation images that picked the epoch.
+        let labels: Vec<usize> = valid.iter().map(|i| i.class.index()).collect();
+        let calibration = Calibration::fit(&rows[0], &labels);
+        eprintln!(
+            "temperature {:.3}: validation loss {:.4} → {:.4}, ECE {:.4} → {:.4}",
+            calibration.temperature, calibration.nll_before, calibration.nll_after, calibration.ece_before, calibration.ece_after
+        );
+        card.calibration = Some(calibration);
     }
     let weights = (!args.no_weights).then_some(&outcome.model);
     save_model_dir(&args.out, &mut card, weights).map_err(|e| e.to_string())?;

@@ -1,0 +1,171 @@
+//! The model and training settings that `fracture train` and `fracture cv` share, so a
+//! cross-validated recipe is trained for shipping with the same flags.
+
+use std::path::PathBuf;
+
+use bone_fracture::data::{LabelledXray, SplitKind, Xray};
+use bone_fracture::model::{Architecture, Classifier};
+use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
+use bone_fracture::train::{fit, fit_source, predict, predict_source, Cached, FitOutcome, TrainError, Trainable, TrainingConfig};
+use bone_fracture::NUM_CLASSES;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use burn::tensor::Device;
+use clap::{Args, ValueEnum};
+
+use crate::progress::Progress;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelChoice {
+    /// The notebook's four-layer CNN.
+    Cnn,
+    /// The notebook's MLP baseline.
+    Mlp,
+    /// EfficientNet-Lite0 from ImageNet weights, with a new 10-class head.
+    Efficientnet,
+}
+
+#[derive(Args)]
+pub struct Recipe {
+    #[arg(long, value_enum, default_value = "cnn")]
+    pub model: ModelChoice,
+    /// Default: 10 for the CNN, 16 for the MLP, 12 for EfficientNet.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Keep the input layers and the first N blocks frozen (EfficientNet: 0–16 MBConv blocks;
+    /// 16 trains the 1x1 head convolution and the classifier). Default: train everything.
+    #[arg(long)]
+    pub frozen_blocks: Option<usize>,
+    /// Random flips, rotations, zooms and exposure changes of the training images.
+    #[arg(long)]
+    pub augment: bool,
+    /// Label smoothing of the loss (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    pub label_smoothing: f32,
+    /// Weight each class's loss by its rarity.
+    #[arg(long)]
+    pub class_weighted: bool,
+    /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
+    /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
+    /// 0: no cache.
+    #[arg(long, default_value_t = 0)]
+    pub cache_views: usize,
+    /// Cache the output of this many blocks (at most --frozen-blocks; default: all the frozen
+    /// ones). Frozen blocks after it run at every step, without gradients.
+    #[arg(long)]
+    pub cache_blocks: Option<usize>,
+    /// EfficientNet's ImageNet weights (`efficientnet-lite0-57934424.pth`). Default:
+    /// $IMAGENET_WEIGHTS, else where the set-up scripts put it.
+    #[arg(long)]
+    pub imagenet: Option<PathBuf>,
+}
+
+impl Recipe {
+    /// The training settings for `split`.
+    pub fn config(&self, split: SplitKind, valid_fraction: f64) -> TrainingConfig {
+        let architecture = match self.model {
+            ModelChoice::Cnn => Architecture::seed_cnn(),
+            ModelChoice::Mlp => Architecture::mlp(),
+            ModelChoice::Efficientnet => Architecture::efficientnet_lite0(),
+        };
+        let mut config = TrainingConfig::new(architecture, split);
+        config.epochs = self.epochs.unwrap_or(config.epochs);
+        config.batch_size = self.batch_size;
+        config.learning_rate = self.lr;
+        config.seed = self.seed;
+        config.valid_fraction = valid_fraction;
+        config.trainable = self.frozen_blocks.map_or(Trainable::Whole, Trainable::AfterBlock);
+        config.augment = self.augment;
+        config.label_smoothing = self.label_smoothing;
+        config.class_weighted = self.class_weighted;
+        config
+    }
+
+    /// The starting network: fresh weights, or ImageNet's trunk with a fresh head.
+    pub fn init(&self, config: &TrainingConfig, device: &Device) -> Result<Classifier, String> {
+        device.seed(config.seed);
+        match self.model {
+            ModelChoice::Efficientnet => {
+                let pth = self.imagenet.clone().unwrap_or_else(default_pth_path);
+                let model = efficientnet_from_pth(&pth, Head::Fresh, device).map_err(|e| e.to_string())?;
+                Ok(Classifier::EfficientNet(model))
+            }
+            _ => Ok(config.architecture.init(device)),
+        }
+    }
+
+    /// The frozen prefix's output for `items`, when the recipe caches it (else `None`).
+    pub fn prefix_cache(
+        &self,
+        config: &TrainingConfig,
+        model: &Classifier,
+        items: &[&LabelledXray],
+        device: &Device,
+    ) -> Result<Option<Cached>, String> {
+        let (Some(frozen), true) = (self.frozen_blocks, self.cache_views > 0) else { return Ok(None) };
+        let blocks = self.cache_blocks.unwrap_or(frozen);
+        if blocks == 0 || blocks > frozen || self.model != ModelChoice::Efficientnet {
+            return Err("--cache-views needs --model efficientnet, --frozen-blocks of 1 or more and --cache-blocks no more than those".into());
+        }
+        let views = if config.augment { self.cache_views } else { 1 };
+        eprintln!("computing the frozen blocks once: {} images × {views} views …", items.len());
+        let started = std::time::Instant::now();
+        let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5eed);
+        let cache = pollster::block_on(Cached::build(model, items, blocks, views, &mut rng, config.batch_size, device))
+            .map_err(|e| e.to_string())?;
+        eprintln!("cached {:.0} MB in {:.0} s", cache.bytes() as f64 / 1e6, started.elapsed().as_secs_f64());
+        Ok(Some(cache))
+    }
+
+    /// Trains `model` on `items[train]`, picking the epoch on `items[valid]` (through `cache`,
+    /// built on all of `items`, when there is one), and returns the run with the kept model's
+    /// probabilities for each index set of `score`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit(
+        &self,
+        config: &TrainingConfig,
+        model: Classifier,
+        items: &[LabelledXray],
+        cache: Option<&Cached>,
+        (train, valid): (&[usize], &[usize]),
+        score: &[&[usize]],
+        device: &Device,
+        progress: &mut Progress,
+    ) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), String> {
+        let error = |e: TrainError| e.to_string();
+        let pick = |idx: &[usize]| idx.iter().map(|&i| &items[i]).collect::<Vec<_>>();
+        let outcome = match cache {
+            Some(cache) => pollster::block_on(fit_source(config, model, &cache.subset(train), &cache.subset(valid), device, progress)),
+            None => pollster::block_on(fit(config, model, &pick(train), &pick(valid), device, progress)),
+        }
+        .map_err(error)?;
+        progress.bar.finish_and_clear();
+        let mut rows = Vec::new();
+        for idx in score {
+            let run = match cache {
+                Some(cache) => pollster::block_on(predict_source(&outcome.model, &cache.subset(idx), config.batch_size, device)),
+                None => {
+                    let images: Vec<&Xray> = idx.iter().map(|&i| &items[i].xray).collect();
+                    pollster::block_on(predict(&outcome.model, &images, config.batch_size, device))
+                }
+            };
+            rows.push(run.map_err(error)?);
+        }
+        Ok((outcome, rows))
+    }
+
+    /// The name a shipped card shows.
+    pub fn display_name(&self) -> &'static str {
+        match self.model {
+            ModelChoice::Cnn => "Seed CNN (reference notebook's four-layer CNN)",
+            ModelChoice::Mlp => "Seed MLP (reference notebook's baseline)",
+            ModelChoice::Efficientnet => "EfficientNet-Lite0 (ImageNet weights, fine-tuned)",
+        }
+    }
+}

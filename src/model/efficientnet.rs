@@ -1,0 +1,200 @@
+//! EfficientNet-Lite0 (Tan & Le 2019, in the "Lite" form for mobile devices: ReLU6 instead of
+//! swish, no squeeze-and-excitation, stem and head not scaled).
+//!
+//! The layers and their names follow the EfficientNet-PyTorch state dict that the ImageNet
+//! weights come in (`_conv_stem`, `_blocks.N._expand_conv`, `_depthwise_conv`,
+//! `_project_conv`, `_conv_head`, `_fc`); [`crate::import`] maps those names onto this
+//! module's. Convolutions pad as TensorFlow's `"same"` (asymmetrically on stride 2), as the
+//! weights were trained.
+//!
+//! Input is the project's usual `[batch, 3, side, side]` in [0, 1]; the network scales it to
+//! the range the ImageNet weights expect ((255·x − 127) / 128, about [−1, 1]). It pools
+//! globally, so any side works: the fracture models use the project's 256, ImageNet 224.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu6;
+
+use crate::NUM_CLASSES;
+
+/// Batch-norm epsilon and momentum of the TensorFlow original (momentum in Burn's convention).
+const BN_EPSILON: f64 = 1e-3;
+const BN_MOMENTUM: f64 = 0.01;
+
+/// One stage of mobile inverted bottlenecks: how many blocks, kernel side, stride of the first
+/// block, expansion ratio and output channels.
+struct Stage {
+    repeats: usize,
+    kernel: usize,
+    stride: usize,
+    expand: usize,
+    channels: usize,
+}
+
+/// EfficientNet-B0's stages, which Lite0 keeps (width and depth multipliers 1.0).
+const STAGES: [Stage; 7] = [
+    Stage { repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 16 },
+    Stage { repeats: 2, kernel: 3, stride: 2, expand: 6, channels: 24 },
+    Stage { repeats: 2, kernel: 5, stride: 2, expand: 6, channels: 40 },
+    Stage { repeats: 3, kernel: 3, stride: 2, expand: 6, channels: 80 },
+    Stage { repeats: 3, kernel: 5, stride: 1, expand: 6, channels: 112 },
+    Stage { repeats: 4, kernel: 5, stride: 2, expand: 6, channels: 192 },
+    Stage { repeats: 1, kernel: 3, stride: 1, expand: 6, channels: 320 },
+];
+const STEM_CHANNELS: usize = 32;
+/// Width of the pooled features the classifier reads.
+pub const FEATURES: usize = 1280;
+/// Number of mobile inverted bottleneck blocks (16).
+pub const BLOCKS: usize = 16;
+
+/// Configuration of [`EfficientNetLite`].
+#[derive(Config, Debug, PartialEq)]
+pub struct EfficientNetLiteConfig {
+    /// Outputs of the final dense layer: 10 fracture classes, or 1000 for the ImageNet head.
+    #[config(default = "NUM_CLASSES")]
+    pub classes: usize,
+    /// Dropout before the final dense layer.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+}
+
+/// Convolution (no bias) → batch norm → ReLU6 when `activation`.
+#[derive(Module, Debug)]
+pub struct ConvBn {
+    conv: Conv2d,
+    norm: BatchNorm,
+    activation: bool,
+}
+
+impl ConvBn {
+    fn new(channels: [usize; 2], kernel: usize, stride: usize, groups: usize, activation: bool, device: &Device) -> Self {
+        ConvBn {
+            conv: Conv2dConfig::new(channels, [kernel, kernel])
+                .with_stride([stride, stride])
+                .with_groups(groups)
+                .with_padding(PaddingConfig2d::Same)
+                .with_bias(false)
+                .init(device),
+            norm: BatchNormConfig::new(channels[1]).with_epsilon(BN_EPSILON).with_momentum(BN_MOMENTUM).init(device),
+            activation,
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = self.norm.forward(self.conv.forward(x));
+        if self.activation { relu6(x) } else { x }
+    }
+}
+
+/// Mobile inverted bottleneck: 1x1 expansion (absent when the ratio is 1), depthwise k×k,
+/// 1x1 linear projection, and a residual connection when the shape is kept.
+#[derive(Module, Debug)]
+pub struct MbConv {
+    expand: Option<ConvBn>,
+    depthwise: ConvBn,
+    project: ConvBn,
+    residual: bool,
+}
+
+impl MbConv {
+    fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let x = match &self.expand {
+            Some(expand) => expand.forward(input.clone()),
+            None => input.clone(),
+        };
+        let x = self.project.forward(self.depthwise.forward(x));
+        if self.residual { x + input } else { x }
+    }
+}
+
+/// EfficientNet-Lite0: stem, 16 blocks, 1x1 head to 1280 channels, global average pooling,
+/// dropout and a dense classifier.
+#[derive(Module, Debug)]
+pub struct EfficientNetLite {
+    stem: ConvBn,
+    blocks: Vec<MbConv>,
+    head: ConvBn,
+    dropout: Dropout,
+    classifier: Linear,
+}
+
+impl EfficientNetLiteConfig {
+    /// Builds the network with fresh weights (PyTorch's default initialisation).
+    pub fn init(&self, device: &Device) -> EfficientNetLite {
+        let mut blocks = Vec::with_capacity(BLOCKS);
+        let mut channels = STEM_CHANNELS;
+        for stage in &STAGES {
+            for repeat in 0..stage.repeats {
+                let stride = if repeat == 0 { stage.stride } else { 1 };
+                let hidden = channels * stage.expand;
+                blocks.push(MbConv {
+                    expand: (stage.expand != 1).then(|| ConvBn::new([channels, hidden], 1, 1, 1, true, device)),
+                    depthwise: ConvBn::new([hidden, hidden], stage.kernel, stride, hidden, true, device),
+                    project: ConvBn::new([hidden, stage.channels], 1, 1, 1, false, device),
+                    residual: stride == 1 && channels == stage.channels,
+                });
+                channels = stage.channels;
+            }
+        }
+        EfficientNetLite {
+            stem: ConvBn::new([3, STEM_CHANNELS], 3, 2, 1, true, device),
+            blocks,
+            head: ConvBn::new([channels, FEATURES], 1, 1, 1, true, device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            classifier: LinearConfig::new(FEATURES, self.classes).init(device),
+        }
+    }
+}
+
+impl EfficientNetLite {
+    /// # Shapes
+    /// `[batch, 3, side, side]` in [0, 1] → `[batch, classes]` (logits)
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.classify(self.features(self.trunk(images, 0..BLOCKS)))
+    }
+
+    /// The stem and `blocks` of the convolutional trunk; `0..BLOCKS` is all of it. A range
+    /// that does not start at 0 takes the output of the block before it instead of an image,
+    /// so a frozen prefix can be computed once and the rest trained on its output.
+    pub fn trunk(&self, x: Tensor<4>, blocks: std::ops::Range<usize>) -> Tensor<4> {
+        let x = if blocks.start == 0 { self.stem.forward(x.mul_scalar(255.0 / 128.0).sub_scalar(127.0 / 128.0)) } else { x };
+        self.blocks[blocks].iter().fold(x, |x, block| block.forward(x))
+    }
+
+    /// Head convolution and global average pooling of the trunk's output: `[batch, 1280]`.
+    pub fn features(&self, trunk: Tensor<4>) -> Tensor<2> {
+        let x = self.head.forward(trunk);
+        x.flatten::<3>(2, 3).mean_dim(2).squeeze_dim(2)
+    }
+
+    /// Dropout and the dense classifier on pooled features.
+    pub fn classify(&self, features: Tensor<2>) -> Tensor<2> {
+        self.classifier.forward(self.dropout.forward(features))
+    }
+
+    /// Freezes all but the classifier (weights and batch-norm statistics).
+    pub fn freeze_trunk(self) -> Self {
+        EfficientNetLite {
+            stem: self.stem.freeze(),
+            blocks: self.blocks.into_iter().map(Module::freeze).collect(),
+            head: self.head.freeze(),
+            ..self
+        }
+    }
+
+    /// Freezes the stem and the first `blocks` blocks; the rest, the head and the classifier
+    /// stay trainable.
+    pub fn freeze_first(self, blocks: usize) -> Self {
+        EfficientNetLite {
+            stem: self.stem.freeze(),
+            blocks: self.blocks.into_iter().enumerate().map(|(i, b)| if i < blocks { b.freeze() } else { b }).collect(),
+            ..self
+        }
+    }
+
+    /// A new classifier with `classes` outputs and fresh weights, the rest kept.
+    pub fn with_new_classifier(self, classes: usize, device: &Device) -> Self {
+        EfficientNetLite { classifier: LinearConfig::new(FEATURES, classes).init(device), ..self }
+    }
+}

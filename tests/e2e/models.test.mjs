@@ -1,0 +1,75 @@
+// The shipped models: the transfer-learning default and the reference notebook's CNN, each
+// chosen from the page's picker (or the address), each classifying on WebGPU and on the CPU.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { serveDist, launchChromium, ClassifierPage } from './browser.mjs';
+import { fixtures } from './fixtures.mjs';
+
+let server, files, index;
+const gpuResults = [], cpuResults = [];
+before(async () => {
+  files = await fixtures();
+  server = await serveDist('dist', '/');
+  index = JSON.parse(await readFile('public/models/index.json', 'utf8'));
+});
+after(async () => { await server?.close(); });
+
+const name = (id) => index.models.find((m) => m.id === id).name;
+
+/** Picks `id` in the model picker and waits until the page says that model is ready. */
+async function choose(app, id) {
+  await app.page.selectOption('[data-testid=model-picker]', id);
+  await app.page.waitForFunction((want) => document.querySelector('[data-testid=model-ready]')?.textContent.includes(want),
+    name(id), { timeout: 180_000 });
+}
+
+/** Classifies the test X-ray with every shipped model, in the picker's order. */
+async function everyModel(app) {
+  const picked = await app.page.$$eval('[data-testid=model-picker] option', (options) => options.map((o) => o.value));
+  assert.deepEqual(picked, index.models.map((m) => m.id), 'the picker lists every shipped model');
+  assert.equal(await app.page.inputValue('[data-testid=model-picker]'), index.default, 'the default is chosen first');
+  assert.match(await app.page.textContent('[data-testid=model-ready]'), new RegExp(name(index.default).replace(/[()]/g, '.')));
+  const results = {};
+  for (const id of [...picked.filter((m) => m !== index.default), index.default]) {
+    await choose(app, id);
+    await app.upload(files.xray);
+    const probabilities = await app.probabilities();
+    if (!probabilities) assert.fail(`${id}: ${await app.errorText()}`);
+    results[id] = probabilities;
+  }
+  return results;
+}
+
+for (const webgpu of [true, false]) {
+  test(`on ${webgpu ? 'WebGPU' : 'the CPU'}: each shipped model is chosen from the picker and classifies`, async () => {
+    const browser = await launchChromium({ webgpu });
+    const app = new ClassifierPage(await (await browser.newContext()).newPage());
+    await app.open(server.url);
+    assert.equal(await app.backend(), webgpu ? 'webgpu' : 'cpu');
+    const results = await everyModel(app);
+    const [a, b] = Object.values(results);
+    assert.ok(Object.keys(a).some((c) => Math.abs(a[c] - b[c]) > 1e-3), 'different models give different answers');
+    assert.deepEqual(app.errors, []);
+    await browser.close();
+    (webgpu ? gpuResults : cpuResults).push(results);
+  });
+}
+test('WebGPU and the CPU give every model the same probabilities', () => {
+  assert.equal(gpuResults.length, 1);
+  assert.equal(cpuResults.length, 1);
+  for (const [id, gpu] of Object.entries(gpuResults[0])) {
+    for (const [cls, p] of Object.entries(gpu)) {
+      assert.ok(Math.abs(p - cpuResults[0][id][cls]) < 2e-3, `${id}, ${cls}: WebGPU ${p} vs CPU ${cpuResults[0][id][cls]}`);
+    }
+  }
+});
+
+test('the address can ask for a model: ?model=seed-cnn', async () => {
+  const browser = await launchChromium({ webgpu: false });
+  const app = new ClassifierPage(await (await browser.newContext()).newPage());
+  await app.open(`${server.url}?model=seed-cnn`);
+  assert.match(await app.page.textContent('[data-testid=model-ready]'), /Seed CNN/);
+  assert.equal(await app.page.inputValue('[data-testid=model-picker]'), 'seed-cnn');
+  await browser.close();
+});
