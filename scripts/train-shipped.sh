@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Reproduces public/models/ from the data: the seed CNN on the group split (the shipped
 # weights), the CNN on the notebook's random split and the MLP on both (metrics only), then
-# gathers their metrics into public/models/seed-cnn/model.json and writes index.json.
+# gathers their metrics into public/models/seed-cnn/model.json; then EfficientNet-Lite0 from
+# ImageNet weights (the default model), its recipe's 5-fold cross-validation, and index.json.
 # Usage: scripts/train-shipped.sh [DATA_DIR] [BACKEND]   (BACKEND: flex (default), cpu, wgpu)
 # One run at a time: the flex backend already uses every core.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 data="${1:-../shared/data/bone-break}"
 backend="${2:-flex}"
+need_imagenet_weights
 cargo build --release --locked --bin fracture
 fracture="$CARGO_TARGET_DIR/release/fracture"
 mkdir -p runs
@@ -18,3 +20,9 @@ train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-gro
 train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-random.log
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
   --index public/models/index.json
+# The transfer-learning recipe chosen by cross-validation (README, "Results").
+efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 4 --label-smoothing 0.1 --epochs 12)
+train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 2>runs/efficientnet-group.log
+"$fracture" cv "${efficientnet[@]}" --data "$data" --backend "$backend" --out runs/cv-efficientnet 2>runs/cv-efficientnet.log
+"$fracture" publish --model public/models/efficientnet-lite0 --runs public/models/seed-cnn \
+  --cv runs/cv-efficientnet/cv.json --index public/models/index.json --default efficientnet-lite0

@@ -1,4 +1,4 @@
-//! Output shapes of both models, and save → load round trips.
+//! Output shapes of the models, EfficientNet's split forward pass, and save → load round trips.
 
 // `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
 // backend this project runs on.
@@ -21,7 +21,7 @@ fn batch(n: usize, device: &Device) -> Tensor<4> {
 #[test]
 fn both_models_map_a_batch_to_ten_probabilities() {
     let device = Device::ndarray();
-    for architecture in [Architecture::seed_cnn(), Architecture::mlp()] {
+    for architecture in [Architecture::seed_cnn(), Architecture::mlp(), Architecture::efficientnet_lite0()] {
         let model = architecture.init(&device).valid();
         let probabilities = model.probabilities(batch(3, &device));
         assert_eq!(probabilities.dims(), [3, 10], "{}", architecture.name());
@@ -41,6 +41,22 @@ fn parameter_counts_match_the_notebook_models() {
     // The MLP's first layer alone has 196608 · 300 weights: about 59 M parameters in all.
     let mlp = Architecture::mlp().init(&device);
     assert!((59_000_000..60_000_000).contains(&mlp.num_params()), "{}", mlp.num_params());
+}
+
+#[test]
+fn efficientnet_from_a_cached_prefix_is_the_whole_network() {
+    let device = Device::ndarray();
+    let model = Architecture::efficientnet_lite0().init(&device).valid();
+    // EfficientNet-Lite0 without its 1000-class head: 3.4 M weights (and batch-norm statistics).
+    assert!((3_300_000..3_500_000).contains(&model.num_params()), "{}", model.num_params());
+    let input = batch(2, &device);
+    let whole = model.forward(input.clone()).into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+    for blocks in [1, 8, 11, 16] {
+        let split = model.forward_from(model.prefix(input.clone(), blocks), blocks);
+        let split = split.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+        let worst = whole.iter().zip(&split).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "split after block {blocks}: logits differ by {worst}");
+    }
 }
 
 #[test]

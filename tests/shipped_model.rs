@@ -1,5 +1,6 @@
-//! The shipped model in `public/models/`: its card matches its weights, the three backends give
-//! the same probabilities, and `fracture evaluate --json` scores it with consistent metrics.
+//! The shipped models in `public/models/`: each card matches its weights, the three backends give
+//! the same probabilities, the default model is cross-validated and calibrated, and `fracture
+//! evaluate --json` scores it with consistent metrics.
 //! Fixtures: the committed sample X-rays in `public/samples/` (one per class).
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,20 @@ use bone_fracture::store::{load_model_dir, sha256_hex, ModelCard};
 use bone_fracture::train::predict;
 use burn::tensor::Device;
 
-const MODEL_DIR: &str = "public/models/seed-cnn";
+const SEED_DIR: &str = "public/models/seed-cnn";
+
+/// `index.json`'s default and every listed model folder.
+fn index() -> (String, Vec<PathBuf>) {
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("public/models/index.json").unwrap()).expect("index.json");
+    let dirs = index["models"].as_array().expect("a model list").iter();
+    let dirs = dirs.map(|m| Path::new("public/models").join(m["path"].as_str().expect("a path"))).collect();
+    (index["default"].as_str().expect("a default").to_string(), dirs)
+}
+
+fn card(dir: &Path) -> ModelCard {
+    ModelCard::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap()).expect("a valid model.json")
+}
 
 fn samples() -> Vec<(FractureClass, PathBuf)> {
     FractureClass::ALL.iter().map(|&c| (c, PathBuf::from(format!("public/samples/{}.jpg", c.slug())))).collect()
@@ -28,21 +42,39 @@ fn sample_folder() -> tempfile::TempDir {
 }
 
 #[test]
-fn the_card_describes_these_weights_and_all_runs() {
-    let card = ModelCard::from_json(&std::fs::read_to_string(Path::new(MODEL_DIR).join("model.json")).unwrap())
-        .expect("a valid model.json");
-    let info = card.weights.as_ref().expect("the shipped card names its weights");
-    let bytes = std::fs::read(Path::new(MODEL_DIR).join(&info.file)).expect("the weights file");
-    assert_eq!(sha256_hex(&bytes), info.sha256);
-    assert_eq!(bytes.len(), info.bytes);
+fn every_card_describes_its_weights() {
+    let (default, dirs) = index();
+    assert!(dirs.len() >= 2, "the transfer model and the seed CNN are shipped");
+    for dir in &dirs {
+        let card = card(dir);
+        let info = card.weights.as_ref().expect("the shipped card names its weights");
+        let bytes = std::fs::read(dir.join(&info.file)).expect("the weights file");
+        assert_eq!(sha256_hex(&bytes), info.sha256, "{}", dir.display());
+        assert_eq!(bytes.len(), info.bytes, "{}", dir.display());
+        assert!(card.metrics.contains_key("group"), "{}: the honest split's metrics", dir.display());
+    }
+    assert!(dirs.iter().any(|dir| card(dir).id == default), "the default {default} is listed");
+}
+
+#[test]
+fn the_default_model_is_cross_validated_and_calibrated() {
+    let (default, dirs) = index();
+    let card = dirs.iter().map(|dir| card(dir)).find(|c| c.id == default).expect("the default's card");
+    let cv = card.cross_validation.as_ref().expect("the default's recipe is cross-validated");
+    assert_eq!((cv.folds, cv.results.len()), (5, 5), "five group-disjoint folds");
+    assert_eq!(cv.results.iter().map(|r| r.test_images).sum::<usize>(), 992, "every image is scored once");
+    let calibration = card.calibration.as_ref().expect("a fitted temperature");
+    assert!(calibration.temperature > 0.0 && calibration.nll_after <= calibration.nll_before + 1e-9);
+}
+
+#[test]
+fn the_seed_cnn_card_keeps_both_splits_and_the_mlp() {
+    let card = card(Path::new(SEED_DIR));
     for split in ["group", "random"] {
         let run = card.metrics.get(split).unwrap_or_else(|| panic!("the card has the {split} split's metrics"));
         assert!(run.validation.n > 0 && run.validation.accuracy <= run.validation.top3_accuracy);
     }
     assert!(card.comparison.iter().any(|run| run.model == "mlp"), "the MLP's numbers are there to compare");
-    let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("public/models/index.json").unwrap()).expect("index.json");
-    assert_eq!(index["default"], card.id.as_str());
 }
 
 #[test]
@@ -50,18 +82,22 @@ fn ndarray_flex_and_wgpu_give_the_same_probabilities() {
     let xrays: Vec<Xray> =
         samples().iter().map(|(_, path)| decode_xray(&std::fs::read(path).unwrap()).expect("a sample decodes")).collect();
     let refs: Vec<&Xray> = xrays.iter().collect();
-    let run = |device: Device| {
-        let (_, model) = load_model_dir(Path::new(MODEL_DIR), &device).expect("the shipped model loads");
-        pollster::block_on(predict(&model, &refs, 4, &device)).expect("prediction")
-    };
-    #[allow(deprecated)] // ndarray: the page's CPU backend
-    let ndarray = run(Device::ndarray());
-    let flex = run(Device::flex());
-    let wgpu = run(Device::wgpu_options().init().expect("a wgpu adapter (Mesa's lavapipe in CI)"));
-    for (i, row) in ndarray.iter().enumerate() {
-        for c in 0..row.len() {
-            assert!((row[c] - flex[i][c]).abs() < 1e-4, "image {i}, class {c}: ndarray {} vs flex {}", row[c], flex[i][c]);
-            assert!((row[c] - wgpu[i][c]).abs() < 1e-3, "image {i}, class {c}: ndarray {} vs wgpu {}", row[c], wgpu[i][c]);
+    let wgpu_device = Device::wgpu_options().init().expect("a wgpu adapter (Mesa's lavapipe in CI)");
+    for dir in index().1 {
+        let run = |device: Device| {
+            let (_, model) = load_model_dir(&dir, &device).expect("the shipped model loads");
+            pollster::block_on(predict(&model, &refs, 4, &device)).expect("prediction")
+        };
+        #[allow(deprecated)] // ndarray: the page's CPU backend
+        let ndarray = run(Device::ndarray());
+        let flex = run(Device::flex());
+        let wgpu = run(wgpu_device.clone());
+        let d = dir.display();
+        for (i, row) in ndarray.iter().enumerate() {
+            for c in 0..row.len() {
+                assert!((row[c] - flex[i][c]).abs() < 1e-4, "{d}, image {i}, class {c}: ndarray {} vs flex {}", row[c], flex[i][c]);
+                assert!((row[c] - wgpu[i][c]).abs() < 1e-3, "{d}, image {i}, class {c}: ndarray {} vs wgpu {}", row[c], wgpu[i][c]);
+            }
         }
     }
 }
@@ -70,7 +106,7 @@ fn ndarray_flex_and_wgpu_give_the_same_probabilities() {
 fn evaluate_json_scores_the_shipped_model() {
     let data = sample_folder();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
-        .args(["evaluate", "--model", MODEL_DIR, "--json", "--backend", "cpu", "--data"])
+        .args(["evaluate", "--model", SEED_DIR, "--json", "--backend", "cpu", "--data"])
         .arg(data.path())
         .output()
         .expect("fracture runs");

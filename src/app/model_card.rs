@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::SplitKind;
 use crate::store::{ModelCard, RunMetrics};
+use crate::train::{CrossValidation, MeanSd, Trainable};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -42,17 +43,33 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             <dd>{format!("{}×{} RGB; {}; {}", card.input.width, card.input.height, card.input.resize, card.input.scale)}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out",
+                "Adam, learning rate {}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}",
                 training.learning_rate,
                 training.batch_size,
                 training.epochs,
                 training.seed,
                 split_name(training.split),
-                training.valid_fraction * 100.0
+                training.valid_fraction * 100.0,
+                match training.trainable {
+                    Trainable::AfterBlock(n) => format!("; ImageNet weights, the stem and first {n} blocks frozen"),
+                    Trainable::Head => "; only the head trained".into(),
+                    Trainable::Whole => String::new(),
+                },
+                if training.augment { "; flips, rotations, zooms and exposure changes" } else { "" },
+                if training.label_smoothing > 0.0 { format!("; label smoothing {}", training.label_smoothing) } else { String::new() },
             )}</dd>
             <dt>"Weights"</dt>
             <dd class="mono">{weights}</dd>
+            {card.calibration.as_ref().map(|c| view! {
+                <dt>"Calibration"</dt>
+                <dd data-testid="calibration">{format!(
+                    "The shown probabilities are temperature-scaled (T = {:.2}, fitted on {} validation images): \
+                     expected calibration error {:.3} → {:.3}, loss {:.3} → {:.3}",
+                    c.temperature, c.fitted_on, c.ece_before, c.ece_after, c.nll_before, c.nll_after
+                )}</dd>
+            })}
         </dl>
+        {card.cross_validation.clone().map(|cv| view! { <CrossValidationTable cv=cv /> })}
         <h3>"How good is it?"</h3>
         <p>
             "The reference notebook reported 89.34 % validation accuracy. Its random split puts near-copies of the same "
@@ -88,6 +105,34 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                         }
                     })
                     .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The recipe's group-disjoint k-fold scores, mean ± sd over folds.
+#[component]
+fn CrossValidationTable(cv: CrossValidation) -> impl IntoView {
+    let pm = |m: MeanSd| format!("{:.1} ± {:.1} %", m.mean * 100.0, m.sd * 100.0);
+    let plain = |m: MeanSd| format!("{:.3} ± {:.3}", m.mean, m.sd);
+    view! {
+        <h3>"Cross-validation"</h3>
+        <p>{format!(
+            "{} group-disjoint, class-stratified folds of all {} images: each fold scored by a model trained on the \
+             others, none of whose near-copies it saw. Recipe: {}.",
+            cv.folds,
+            cv.results.iter().map(|r| r.test_images).sum::<usize>(),
+            cv.recipe
+        )}</p>
+        <table class="metrics" data-testid="cv-table">
+            <thead>
+                <tr><th>"Top-1"</th><th>"Top-3"</th><th>"Macro-F1"</th><th>"Loss"</th><th>"ECE"</th><th>"ECE, calibrated"</th></tr>
+            </thead>
+            <tbody>
+                <tr class="trusted">
+                    <td>{pm(cv.top1)}</td><td>{pm(cv.top3)}</td><td>{plain(cv.macro_f1)}</td>
+                    <td>{plain(cv.loss)}</td><td>{plain(cv.ece)}</td><td>{plain(cv.calibrated_ece)}</td>
+                </tr>
             </tbody>
         </table>
     }

@@ -31,6 +31,7 @@ pub enum Architecture {
     /// The reference notebook's MLP baseline.
     Mlp(MlpConfig),
     /// EfficientNet-Lite0, started from ImageNet weights (transfer learning).
+    #[serde(rename = "efficientnet-lite0")]
     EfficientNetLite0(EfficientNetLiteConfig),
 }
 

@@ -124,13 +124,14 @@ export class ClassifierPage {
 /**
  * One classifier page on the CPU backend (Chromium without WebGPU), dist/ served at "/", for a
  * test file that runs all its tests in one tab. `close()` ends the page, the browser and the server.
+ * `query` picks a shipped model by address (`?model=seed-cnn`) instead of the default.
  */
-export async function openCpuPage() {
+export async function openCpuPage(query = '') {
   const server = await serveDist('dist', '/');
   const browser = await launchChromium({ webgpu: false });
   const context = await browser.newContext();
   const app = new ClassifierPage(await context.newPage());
-  await app.open(server.url);
+  await app.open(server.url + query);
   const backend = await app.backend();
   if (backend !== 'cpu') throw new Error(`expected the CPU backend without WebGPU, got ${backend}`);
   const close = async () => { await context.close(); await browser.close(); await server.close(); };

@@ -49,7 +49,8 @@ class FineTunePage extends ClassifierPage {
 
 async function openPage(context) {
   const app = new FineTunePage(await context.newPage());
-  await app.open(server.url);
+  // Fine-tuning runs on the seed CNN, the model whose runs SwiftShader finishes in seconds.
+  await app.open(`${server.url}?model=seed-cnn`);
   return app;
 }
 

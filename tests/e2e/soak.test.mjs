@@ -11,7 +11,8 @@ const CHECKPOINT = 100;
 
 let session, browser, context, app;
 before(async () => {
-  session = await openCpuPage();
+  // The small seed CNN: a thousand runs of the transfer model would take the whole CI budget.
+  session = await openCpuPage('?model=seed-cnn');
   ({ app, browser, context } = session);
 });
 after(async () => { await session?.close(); });

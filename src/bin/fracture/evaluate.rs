@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use bone_fracture::data::{load_folder, Xray};
 use bone_fracture::store::load_model_dir;
-use bone_fracture::train::evaluate;
+use bone_fracture::train::calibration::apply_all;
+use bone_fracture::train::{predict, Evaluation};
 use clap::Args;
 
 use crate::Backend;
@@ -35,12 +36,15 @@ pub fn run(args: EvaluateArgs) -> Result<(), String> {
     }
     let images: Vec<&Xray> = dataset.items.iter().map(|i| &i.xray).collect();
     let labels: Vec<usize> = dataset.items.iter().map(|i| i.class.index()).collect();
-    let e = pollster::block_on(evaluate(&model, &images, &labels, args.batch_size, &device)).map_err(|e| e.to_string())?;
+    let rows = pollster::block_on(predict(&model, &images, args.batch_size, &device)).map_err(|e| e.to_string())?;
+    // As the page shows them: with the card's temperature, when it has one.
+    let temperature = card.calibration.as_ref().map_or(1.0, |c| c.temperature);
+    let e = Evaluation::from_probabilities(&apply_all(&rows, temperature), &labels);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&e).expect("metrics serialise"));
         return Ok(());
     }
-    println!("{} on {} ({} images, {} skipped)", card.name, args.data.display(), e.n, dataset.skipped.len());
+    println!("{} on {} ({} images, {} skipped, temperature {temperature:.3})", card.name, args.data.display(), e.n, dataset.skipped.len());
     println!("accuracy {:.4} · top-3 {:.4} · loss {:.4} · macro-F1 {:.4}\n", e.accuracy, e.top3_accuracy, e.loss, e.macro_f1);
     println!("{:<24} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "images");
     for m in &e.per_class {

@@ -22,6 +22,9 @@ pub struct PublishArgs {
     /// The model the page loads first.
     #[arg(long, default_value = "seed-cnn")]
     default: String,
+    /// `cv.json` of `fracture cv` for the recipe the model was trained with; kept in its card.
+    #[arg(long)]
+    cv: Option<PathBuf>,
 }
 
 fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
@@ -42,6 +45,18 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
                 card.comparison.push(metrics);
             }
         }
+        // The other model's own comparisons (the seed CNN's card carries the MLP's runs).
+        for metrics in other.comparison {
+            if metrics.model != card.architecture.name()
+                && !card.comparison.iter().any(|m| m.model == metrics.model && m.split == metrics.split)
+            {
+                card.comparison.push(metrics);
+            }
+        }
+    }
+    if let Some(path) = &args.cv {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        card.cross_validation = Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     let path = args.model.join(CARD_FILE);
     std::fs::write(&path, card.to_json() + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
