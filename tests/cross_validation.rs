@@ -1,0 +1,64 @@
+//! `fracture cv` end to end on a small generated folder: every image is scored exactly once, by a
+//! model that never trained on it; the summary is the folds' mean; the cached-prefix path of
+//! transfer learning runs the same way as the plain one.
+
+mod common;
+
+use bone_fracture::classes::FractureClass;
+use bone_fracture::train::CrossValidation;
+
+/// Ten classes × `per_class` synthetic X-rays, in class folders.
+fn folder(per_class: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for class in FractureClass::ALL {
+        let class_dir = dir.path().join(class.folder_name());
+        std::fs::create_dir_all(&class_dir).expect("a class folder");
+        for i in 0..per_class {
+            let png = common::synthetic_png(class.index(), 60 + 7 * i as u32, 50);
+            std::fs::write(class_dir.join(format!("{i}.png")), png).expect("a fixture");
+        }
+    }
+    dir
+}
+
+fn cv(args: &[&str]) -> CrossValidation {
+    let data = folder(3);
+    let out = tempfile::tempdir().expect("an output folder");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
+        .args(["cv", "--folds", "3", "--epochs", "1", "--batch-size", "8", "--backend", "flex", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path())
+        .args(args)
+        .output()
+        .expect("fracture runs");
+    assert!(output.status.success(), "fracture cv {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("top-1") && text.contains("3 of 3 folds"), "the summary is printed: {text}");
+    let json = std::fs::read_to_string(out.path().join("cv.json")).expect("cv.json");
+    serde_json::from_str(&json).expect("cv.json parses")
+}
+
+fn check(cv: &CrossValidation) {
+    assert_eq!(cv.results.len(), 3);
+    assert_eq!(cv.results.iter().map(|r| r.test_images).sum::<usize>(), 30, "each image is scored once");
+    for r in &cv.results {
+        assert_eq!(r.train_images + r.inner_valid_images + r.test_images, 30, "fold {}: the parts cover the data", r.fold);
+        assert_eq!(r.raw.n, r.test_images);
+        assert!(r.calibration.temperature > 0.0 && r.calibrated_ece.is_finite());
+    }
+    let mean = cv.results.iter().map(|r| r.raw.accuracy).sum::<f64>() / 3.0;
+    assert!((cv.top1.mean - mean).abs() < 1e-12, "the summary is the folds' mean");
+}
+
+#[test]
+fn the_seed_cnn_recipe_is_cross_validated() {
+    check(&cv(&["--model", "cnn"]));
+}
+
+#[test]
+fn transfer_learning_from_a_cached_prefix_is_cross_validated() {
+    let cv = cv(&["--model", "efficientnet", "--frozen-blocks", "15", "--augment", "--cache-views", "2", "--cache-blocks", "14"]);
+    assert!(cv.recipe.contains("efficientnet-lite0") && cv.recipe.contains("cached views: 2"), "{}", cv.recipe);
+    check(&cv);
+}
