@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use bone_fracture::classes::FractureClass;
-use bone_fracture::data::{decode_xray, Xray};
+use bone_fracture::data::{decode_xray, Xray, INPUT_SIZE};
 use bone_fracture::store::{load_model_dir, sha256_hex, ModelCard};
-use bone_fracture::train::predict;
+use bone_fracture::train::{predict, predict_with_heatmap};
 use burn::tensor::Device;
 
 const SEED_DIR: &str = "public/models/seed-cnn";
@@ -125,4 +125,23 @@ fn evaluate_json_scores_the_shipped_model() {
     assert_eq!(per_class.len(), 10);
     assert_eq!(per_class[2]["class"], "Fracture Dislocation");
     assert!(metrics["macro_f1"].as_f64().is_some());
+}
+
+#[test]
+fn the_default_model_maps_its_evidence_over_a_real_x_ray() {
+    let (default, dirs) = index();
+    let dir = dirs.iter().find(|dir| card(dir).id == default).expect("the default's folder");
+    let device = Device::flex();
+    let (_, model) = load_model_dir(dir, &device).expect("the default model loads");
+    let xray = decode_xray(&std::fs::read("public/samples/oblique.jpg").unwrap()).expect("a sample decodes");
+    let (row, heatmap) = pollster::block_on(predict_with_heatmap(&model, &xray, &device)).expect("prediction");
+    let heatmap = heatmap.expect("EfficientNet has a class activation map");
+    assert_eq!(heatmap.len(), INPUT_SIZE * INPUT_SIZE, "the map covers the model's input");
+    assert!(heatmap.iter().max() > Some(&240), "scaled to its own peak (bilinear, so the cell centre is near, not on, a pixel)");
+    let distinct: std::collections::BTreeSet<u8> = heatmap.iter().copied().collect();
+    assert!(distinct.len() > 50, "not constant: {} distinct values", distinct.len());
+    let plain = pollster::block_on(predict(&model, &[&xray], 1, &device)).expect("prediction");
+    assert!(row.iter().zip(&plain[0]).all(|(a, b)| (a - b).abs() < 1e-6), "the same forward pass");
+    let (_, seed) = load_model_dir(Path::new(SEED_DIR), &device).expect("the seed CNN loads");
+    assert!(pollster::block_on(predict_with_heatmap(&seed, &xray, &device)).expect("prediction").1.is_none());
 }

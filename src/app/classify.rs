@@ -11,9 +11,18 @@ use super::upload::UploadZone;
 use crate::data::INPUT_SIZE;
 use crate::worker::Prediction;
 
+/// Whether the heatmap is shown over the model's input, and how opaque (0–1); kept across
+/// predictions.
+#[derive(Clone, Copy)]
+struct HeatmapSettings {
+    shown: RwSignal<bool>,
+    opacity: RwSignal<f64>,
+}
+
 /// The main section of the page.
 #[component]
 pub fn ClassifySection() -> impl IntoView {
+    provide_context(HeatmapSettings { shown: RwSignal::new(false), opacity: RwSignal::new(0.6) });
     view! {
         <section class="classify" id="classify">
             <h2>"Classify an X-ray"</h2>
@@ -65,12 +74,20 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let preview_url = upload.map(|u| u.preview_url).unwrap_or_default();
     let canvas = NodeRef::<Canvas>::new();
     let (unshowable, set_unshowable) = signal(false);
-    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend } = prediction;
+    let heatmap_canvas = NodeRef::<Canvas>::new();
+    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap } = prediction;
+    let has_heatmap = heatmap.is_some();
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
             draw_rgba(&canvas, &rgba);
         }
+        if let (Some(canvas), Some(map)) = (heatmap_canvas.get(), &heatmap) {
+            draw_rgba(&canvas, &heat_colours(map));
+        }
     });
+    let settings = expect_context::<HeatmapSettings>();
+    let top_class = crate::train::ranked_classes(&probabilities)[0];
+    let top_name = crate::FractureClass::ALL[top_class].folder_name();
     let honest = move || {
         link.model.with(|m| match m {
             ModelState::Ready { card, .. } => card.metrics.get("group").map(|run| {
@@ -104,8 +121,61 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                 <figcaption>{name}" · "{w}"×"{h}</figcaption>
             </figure>
             <figure>
-                <canvas node_ref=canvas width=INPUT_SIZE height=INPUT_SIZE data-testid="model-input"></canvas>
+                <div class="stack">
+                    <canvas node_ref=canvas width=INPUT_SIZE height=INPUT_SIZE data-testid="model-input"></canvas>
+                    <canvas
+                        node_ref=heatmap_canvas
+                        width=INPUT_SIZE
+                        height=INPUT_SIZE
+                        class="heatmap"
+                        data-testid="heatmap"
+                        hidden=move || !(has_heatmap && settings.shown.get())
+                        style:opacity=move || settings.opacity.get().to_string()
+                    ></canvas>
+                </div>
                 <figcaption>"What the model sees: "{INPUT_SIZE}"×"{INPUT_SIZE}", bilinear"</figcaption>
+                {if has_heatmap {
+                    view! {
+                        <div class="heatmap-controls">
+                            <label>
+                                <input
+                                    type="checkbox"
+                                    data-testid="heatmap-toggle"
+                                    prop:checked=move || settings.shown.get()
+                                    on:change=move |ev| settings.shown.set(event_target_checked(&ev))
+                                />
+                                {format!(" Show where the evidence for “{top_name}” lies")}
+                            </label>
+                            <label>
+                                " Opacity "
+                                <input
+                                    type="range"
+                                    min="0"
+                                    max="100"
+                                    data-testid="heatmap-opacity"
+                                    prop:value=move || (settings.opacity.get() * 100.0).round().to_string()
+                                    on:input=move |ev| {
+                                        let value = event_target_value(&ev).parse::<f64>().unwrap_or(60.0);
+                                        settings.opacity.set((value / 100.0).clamp(0.0, 1.0));
+                                    }
+                                />
+                            </label>
+                            <p class="note">
+                                "Class activation map: the network's evidence for its first choice, region by region \
+                                 (32×32-pixel cells, smoothed). It shows what the network used, not where a fracture is."
+                            </p>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <p class="note" data-testid="heatmap-unavailable">
+                            "No heatmap for this network: the seed CNN flattens its feature maps instead of pooling them, \
+                             so its evidence cannot be mapped back onto the image. Choose EfficientNet-Lite0 above for one."
+                        </p>
+                    }
+                    .into_any()
+                }}
             </figure>
         </div>
         <p class="timing">
@@ -115,6 +185,17 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
         <ProbabilityBars probabilities />
         <p class="honesty">{honest}</p>
     }
+}
+
+/// A 0–255 map as RGBA: black-red-yellow-white ("hot"), transparent where the map is 0.
+fn heat_colours(map: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(map.len() * 4);
+    for &v in map {
+        let t = v as f32 / 255.0;
+        let channel = |offset: f32| ((3.0 * t - offset).clamp(0.0, 1.0) * 255.0) as u8;
+        out.extend_from_slice(&[channel(0.0), channel(1.0), channel(2.0), v]);
+    }
+    out
 }
 
 fn draw_rgba(canvas: &web_sys::HtmlCanvasElement, rgba: &[u8]) {

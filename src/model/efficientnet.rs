@@ -147,6 +147,11 @@ impl EfficientNetLiteConfig {
     }
 }
 
+/// Global average pooling: `[batch, c, h, w]` → `[batch, c]`.
+fn pool(maps: Tensor<4>) -> Tensor<2> {
+    maps.flatten::<3>(2, 3).mean_dim(2).squeeze_dim(2)
+}
+
 impl EfficientNetLite {
     /// # Shapes
     /// `[batch, 3, side, side]` in [0, 1] → `[batch, classes]` (logits)
@@ -164,8 +169,26 @@ impl EfficientNetLite {
 
     /// Head convolution and global average pooling of the trunk's output: `[batch, 1280]`.
     pub fn features(&self, trunk: Tensor<4>) -> Tensor<2> {
-        let x = self.head.forward(trunk);
-        x.flatten::<3>(2, 3).mean_dim(2).squeeze_dim(2)
+        pool(self.head.forward(trunk))
+    }
+
+    /// [`EfficientNetLite::forward`] that also returns the head's feature maps before pooling,
+    /// `[batch, 1280, side / 32, side / 32]`, for [`EfficientNetLite::class_activation`].
+    pub fn forward_with_maps(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
+        let maps = self.head.forward(self.trunk(images, 0..BLOCKS));
+        (self.classify(pool(maps.clone())), maps)
+    }
+
+    /// Class activation map of `class` (Zhou et al. 2016): the classifier's weights for that
+    /// class applied to the feature maps, `[batch, h, w]`, unrectified. The class score is the
+    /// average of this map plus the bias, so where it is high is where the evidence for the
+    /// class lies. Behind global average pooling and one linear layer, this is Grad-CAM
+    /// exactly (each map's gradient is its classifier weight over h·w), without a backward pass:
+    /// it runs on any backend, in inference mode.
+    pub fn class_activation(&self, maps: Tensor<4>, class: usize) -> Tensor<3> {
+        let [batch, channels, h, w] = maps.dims();
+        let weights = self.classifier.weight.val().slice([0..channels, class..class + 1]); // [1280, 1]
+        (maps * weights.reshape([1, channels, 1, 1])).sum_dim(1).reshape([batch, h, w])
     }
 
     /// Dropout and the dense classifier on pooled features.

@@ -1,6 +1,7 @@
 //! The networks: configuration and forward pass only, no I/O and no training.
 
 pub mod efficientnet;
+pub mod heatmap;
 pub mod mlp;
 pub mod seed_cnn;
 

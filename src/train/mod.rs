@@ -20,7 +20,7 @@ pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, F
 pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use source::{Cached, Images, Source};
-pub use step::{evaluate, predict, predict_source, StepStats, Trainer};
+pub use step::{evaluate, predict, predict_source, predict_with_heatmap, StepStats, Trainer};
 
 /// A failure while training or evaluating.
 #[derive(Debug, thiserror::Error)]

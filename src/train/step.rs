@@ -9,6 +9,7 @@ use burn::tensor::ExecutionError;
 use super::source::Source;
 use super::{Evaluation, TrainError};
 use crate::data::{images_to_tensor, Xray};
+use crate::model::heatmap::heatmap_to_input_size;
 use crate::model::Classifier;
 use crate::NUM_CLASSES;
 
@@ -90,6 +91,25 @@ pub async fn predict(
 ) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
     let batches = images.chunks(batch_size.max(1)).map(|chunk| images_to_tensor(chunk.iter().copied(), device));
     predict_batches(model, batches, 0).await
+}
+
+/// One image's class probabilities and, when the network pools globally before a linear
+/// classifier (EfficientNet), the class activation map of its first choice at the input's size
+/// ([`crate::model::heatmap`]); computed in the same forward pass, on any backend.
+pub async fn predict_with_heatmap(
+    model: &Classifier,
+    xray: &Xray,
+    device: &Device,
+) -> Result<([f32; NUM_CLASSES], Option<Vec<u8>>), TrainError> {
+    let Classifier::EfficientNet(network) = model else {
+        return Ok((predict(model, &[xray], 1, device).await?[0], None));
+    };
+    let (logits, maps) = network.forward_with_maps(images_to_tensor([xray], device));
+    let mut row = [0.0; NUM_CLASSES];
+    row.copy_from_slice(&read_f32(softmax(logits, 1)).await?);
+    let cam = network.class_activation(maps, argmax(&row));
+    let [_, h, w] = cam.dims();
+    Ok((row, Some(heatmap_to_input_size(&read_f32(cam).await?, h, w))))
 }
 
 /// Class probabilities for every item of `source`, in order, `batch_size` at a time.

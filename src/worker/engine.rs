@@ -15,7 +15,7 @@ use super::weights::{fetch_index, fetch_shipped_model, ModelIndex};
 use crate::data::{decode_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
-use crate::train::{apply_temperature, predict, TrainError};
+use crate::train::{apply_temperature, predict, predict_with_heatmap, TrainError};
 
 /// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
 #[reactor]
@@ -248,7 +248,7 @@ impl Engine {
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
-        let probabilities = predict(classifier, &[&xray], 1, &backend.device).await.map_err(|e| match e {
+        let (probabilities, heatmap) = predict_with_heatmap(classifier, &xray, &backend.device).await.map_err(|e| match e {
             lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
             other => Failure::Message(other.to_string()),
         })?;
@@ -257,7 +257,8 @@ impl Engine {
         let temperature = self.active.as_ref().and_then(|m| m.card.calibration.as_ref()).map_or(1.0, |c| c.temperature);
         Ok(Prediction {
             seq,
-            probabilities: apply_temperature(&probabilities[0], temperature),
+            probabilities: apply_temperature(&probabilities, temperature),
+            heatmap,
             input_rgba: rgba(&xray),
             original_size: xray.original_size,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,

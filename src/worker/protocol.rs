@@ -151,6 +151,10 @@ pub struct Prediction {
     pub input_rgba: Vec<u8>,
     /// Width and height of the file, after EXIF orientation.
     pub original_size: (u32, u32),
+    /// Where the evidence for the first choice lies (class activation map), 256x256 bytes
+    /// over the model's input; `None` for a network without global pooling (the seed CNN).
+    #[serde(with = "serde_bytes")]
+    pub heatmap: Option<Vec<u8>>,
     /// Time from the bytes arriving in the worker to the probabilities, in milliseconds.
     pub elapsed_ms: f64,
     pub backend: BackendKind,
@@ -168,6 +172,7 @@ mod tests {
             probabilities: [0.1; NUM_CLASSES],
             input_rgba: vec![1, 2, 3, 4],
             original_size: (640, 480),
+            heatmap: Some(vec![0, 128, 255]),
             elapsed_ms: 12.5,
             backend: BackendKind::WebGpu,
         });

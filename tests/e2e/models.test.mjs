@@ -1,5 +1,6 @@
 // The shipped models: the transfer-learning default and the reference notebook's CNN, each
-// chosen from the page's picker (or the address), each classifying on WebGPU and on the CPU.
+// chosen from the page's picker (or the address), each classifying on WebGPU and on the CPU;
+// the transfer model's heatmap toggle and opacity slider on both backends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +25,32 @@ async function choose(app, id) {
     name(id), { timeout: 180_000 });
 }
 
+/**
+ * EfficientNet's heatmap: hidden until toggled, then a non-constant map over the model's input
+ * whose opacity follows the slider. The seed CNN says why it has none.
+ */
+async function checkHeatmap(app, id) {
+  if (id === 'seed-cnn') {
+    assert.match(await app.page.textContent('[data-testid=heatmap-unavailable]'), /flattens its feature maps/);
+    assert.equal(await app.page.locator('[data-testid=heatmap-toggle]').count(), 0);
+    return;
+  }
+  const heatmap = app.page.locator('[data-testid=heatmap]');
+  if (await app.page.isChecked('[data-testid=heatmap-toggle]')) await app.page.uncheck('[data-testid=heatmap-toggle]');
+  assert.equal(await heatmap.isVisible(), false, 'hidden until asked for');
+  await app.page.check('[data-testid=heatmap-toggle]');
+  assert.equal(await heatmap.isVisible(), true, 'shown when toggled');
+  const alphas = await heatmap.evaluate((canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    return new Set(Array.from({ length: data.length / 4 }, (_, i) => data[i * 4 + 3])).size;
+  });
+  assert.ok(alphas > 50, `the map is not constant (${alphas} distinct levels)`);
+  await app.page.fill('[data-testid=heatmap-opacity]', '25');
+  assert.equal(await heatmap.evaluate((canvas) => canvas.style.opacity), '0.25');
+  await app.page.uncheck('[data-testid=heatmap-toggle]');
+  assert.equal(await heatmap.isVisible(), false, 'hidden again');
+}
+
 /** Classifies the test X-ray with every shipped model, in the picker's order. */
 async function everyModel(app) {
   const picked = await app.page.$$eval('[data-testid=model-picker] option', (options) => options.map((o) => o.value));
@@ -37,12 +64,13 @@ async function everyModel(app) {
     const probabilities = await app.probabilities();
     if (!probabilities) assert.fail(`${id}: ${await app.errorText()}`);
     results[id] = probabilities;
+    await checkHeatmap(app, id);
   }
   return results;
 }
 
 for (const webgpu of [true, false]) {
-  test(`on ${webgpu ? 'WebGPU' : 'the CPU'}: each shipped model is chosen from the picker and classifies`, async () => {
+  test(`on ${webgpu ? 'WebGPU' : 'the CPU'}: each shipped model is chosen from the picker, classifies and has its heatmap toggle`, async () => {
     const browser = await launchChromium({ webgpu });
     const app = new ClassifierPage(await (await browser.newContext()).newPage());
     await app.open(server.url);
