@@ -75,7 +75,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (unshowable, set_unshowable) = signal(false);
     let heatmap_canvas = NodeRef::<Canvas>::new();
-    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap } = prediction;
+    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap, warning } = prediction;
     let has_heatmap = heatmap.is_some();
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
@@ -178,6 +178,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                 }}
             </figure>
         </div>
+        {warning.map(|text| view! { <p class="warning" role="alert" data-testid="not-an-xray">{text}</p> })}
         <p class="timing">
             <span data-testid="inference-ms">{format!("{elapsed_ms:.1}")}</span>
             {format!(" ms on {} (decoding, resizing and the network)", backend.label())}

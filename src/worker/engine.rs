@@ -12,7 +12,7 @@ use super::backend::{self, OpenedBackend};
 use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
 use super::protocol::ShippedModel;
 use super::weights::{fetch_index, fetch_shipped_model, ModelIndex};
-use crate::data::{decode_xray, Xray, INPUT_SIZE};
+use crate::data::{decode_xray, unlike_an_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
 use crate::train::{apply_temperature, predict, predict_with_heatmap, TrainError};
@@ -259,6 +259,7 @@ impl Engine {
             seq,
             probabilities: apply_temperature(&probabilities, temperature),
             heatmap,
+            warning: unlike_an_xray(&xray),
             input_rgba: rgba(&xray),
             original_size: xray.original_size,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -155,6 +155,8 @@ pub struct Prediction {
     /// over the model's input; `None` for a network without global pooling (the seed CNN).
     #[serde(with = "serde_bytes")]
     pub heatmap: Option<Vec<u8>>,
+    /// Why the image may not be an X-ray (it is classified all the same).
+    pub warning: Option<String>,
     /// Time from the bytes arriving in the worker to the probabilities, in milliseconds.
     pub elapsed_ms: f64,
     pub backend: BackendKind,
@@ -173,6 +175,7 @@ mod tests {
             input_rgba: vec![1, 2, 3, 4],
             original_size: (640, 480),
             heatmap: Some(vec![0, 128, 255]),
+            warning: Some("in colour".into()),
             elapsed_ms: 12.5,
             backend: BackendKind::WebGpu,
         });

@@ -1,6 +1,6 @@
 // The shipped models: the transfer-learning default and the reference notebook's CNN, each
 // chosen from the page's picker (or the address), each classifying on WebGPU and on the CPU;
-// the transfer model's heatmap toggle and opacity slider on both backends.
+// the transfer model's heatmap toggle and opacity slider on both backends; the colour-photo warning.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -99,5 +99,18 @@ test('the address can ask for a model: ?model=seed-cnn', async () => {
   await app.open(`${server.url}?model=seed-cnn`);
   assert.match(await app.page.textContent('[data-testid=model-ready]'), /Seed CNN/);
   assert.equal(await app.page.inputValue('[data-testid=model-picker]'), 'seed-cnn');
+  await browser.close();
+});
+
+test('a colour photo is classified with a warning that it does not look like an X-ray; an X-ray gets none', async () => {
+  const browser = await launchChromium({ webgpu: false });
+  const app = new ClassifierPage(await (await browser.newContext()).newPage());
+  await app.open(server.url);
+  await app.upload('tests/fixtures/imagenet/coffee.png');
+  assert.ok(await app.probabilities(), 'still classified');
+  assert.match(await app.page.textContent('[data-testid=not-an-xray]'), /does not look like an X-ray: it is in colour/);
+  await app.upload(files.xray);
+  assert.ok(await app.probabilities());
+  assert.equal(await app.page.locator('[data-testid=not-an-xray]').count(), 0);
   await browser.close();
 });
