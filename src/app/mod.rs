@@ -1,6 +1,7 @@
 //! The web page (Leptos, client-side rendering). One file a section; the model runs in a Web
 //! Worker (`crate::worker`), reached only through messages.
 
+mod analysis;
 mod backend_bar;
 mod blobs;
 mod classify;

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::SplitKind;
 use crate::store::{ModelCard, RunMetrics};
@@ -70,6 +71,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             })}
         </dl>
         {card.cross_validation.clone().map(|cv| view! { <CrossValidationTable cv=cv /> })}
+        <AnalysisViews />
         <h3>"How good is it?"</h3>
         <p>
             "The reference notebook reported 89.34 % validation accuracy. Its random split puts near-copies of the same "

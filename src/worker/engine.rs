@@ -160,7 +160,7 @@ impl Engine {
 
     fn announce_shipped(&self, chosen: &str, scope: &mut ReactorScope<Request, Event>) {
         if let Some(index) = &self.index {
-            let models = index.models.iter().map(|m| ShippedModel { id: m.id.clone(), name: m.name.clone() }).collect();
+            let models = index.models.iter().map(|m| ShippedModel { id: m.id.clone(), name: m.name.clone(), path: m.path.clone() }).collect();
             send(scope, Event::Shipped { models, chosen: chosen.to_string() });
         }
     }

@@ -138,6 +138,8 @@ pub enum Event {
 pub struct ShippedModel {
     pub id: String,
     pub name: String,
+    /// Its folder under `models/`, ending in `/` (its `metrics.jsonl` is there).
+    pub path: String,
 }
 
 /// One classified image.

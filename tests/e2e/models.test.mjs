@@ -114,3 +114,20 @@ test('a colour photo is classified with a warning that it does not look like an 
   assert.equal(await app.page.locator('[data-testid=not-an-xray]').count(), 0);
   await browser.close();
 });
+
+test("the model card shows the default model's cross-validation, training curves, per-class table and confusion matrix", async () => {
+  const browser = await launchChromium({ webgpu: false });
+  const app = new ClassifierPage(await (await browser.newContext()).newPage());
+  await app.open(server.url);
+  const card = JSON.parse(await readFile(`public/models/${index.models.find((m) => m.id === index.default).path}model.json`, 'utf8'));
+  const cv = await app.page.textContent('[data-testid=cv-table]');
+  assert.ok(cv.includes(`${(card.cross_validation.top1.mean * 100).toFixed(1)} ±`), `top-1 in ${cv}`);
+  await app.page.waitForSelector('[data-testid=training-curves] polyline', { timeout: 30_000 });
+  const epochs = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').length;
+  assert.match(await app.page.textContent('.model-card'), new RegExp(`${epochs} epochs of the shipped run`));
+  assert.equal(await app.page.locator('[data-testid=per-class-table] tbody tr').count(), 10);
+  const cells = await app.page.$$eval('[data-testid=confusion-matrix] tbody td', (tds) => tds.map((td) => Number(td.textContent)));
+  assert.equal(cells.length, 100);
+  assert.equal(cells.reduce((a, b) => a + b, 0), card.metrics.group.validation.n, 'every validation image is counted once');
+  await browser.close();
+});

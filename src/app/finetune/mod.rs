@@ -1,7 +1,7 @@
 //! The Fine-tune section: teach the model the visitor's own labelled X-rays, in the browser,
 //! with live progress, before/after scores, and ways to keep the result.
 
-mod charts;
+pub(crate) mod charts;
 mod data;
 mod options;
 mod progress;
