@@ -133,15 +133,18 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
             <figure>
                 <div class="stack">
                     <canvas node_ref=canvas width=INPUT_SIZE height=INPUT_SIZE data-testid="model-input"></canvas>
-                    <canvas
-                        node_ref=heatmap_canvas
-                        width=INPUT_SIZE
-                        height=INPUT_SIZE
-                        class="heatmap"
-                        data-testid="heatmap"
-                        hidden=move || !(has_heatmap && settings.shown.get())
-                        style:opacity=move || settings.opacity.get().to_string()
-                    ></canvas>
+                    // Only networks with a map get the overlay and its reactive attributes.
+                    {has_heatmap.then(|| view! {
+                        <canvas
+                            node_ref=heatmap_canvas
+                            width=INPUT_SIZE
+                            height=INPUT_SIZE
+                            class="heatmap"
+                            data-testid="heatmap"
+                            hidden=move || !settings.shown.get()
+                            style:opacity=move || settings.opacity.get().to_string()
+                        ></canvas>
+                    })}
                 </div>
                 <figcaption>"What the model sees: "{INPUT_SIZE}"×"{INPUT_SIZE}", bilinear"</figcaption>
                 {if has_heatmap {

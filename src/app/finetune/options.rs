@@ -98,7 +98,7 @@ pub fn OptionsForm(options: RwSignal<FineTuneOptions>, #[prop(into)] disabled: S
                     prop:checked=move || options.with(|o| o.augment)
                     on:change=move |ev| options.update(|o| o.augment = event_target_checked(&ev))
                 />
-                <small>"Random mirror images and ±10 % brightness, ±15 % contrast: more variety from few images."</small>
+                <small>"Random mirror images, ±10° rotations, 85–100 % zooms, ±10 % brightness and ±15 % contrast: more variety from few images."</small>
             </label>
             <label class="option">
                 <span class="name">"Held out"</span>
