@@ -11,7 +11,7 @@ use web_time::Instant;
 use super::backend::{self, OpenedBackend};
 use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
 use super::protocol::ShippedModel;
-use super::weights::{fetch_index, fetch_shipped_model, ModelIndex};
+use super::weights::{fetch_index, fetch_shipped_model, FetchedModel, ModelIndex};
 use crate::data::{decode_xray, unlike_an_xray, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
@@ -76,6 +76,12 @@ pub(super) struct ActiveModel {
     pub files: ModelFiles,
 }
 
+impl From<FetchedModel> for ActiveModel {
+    fn from(fetched: FetchedModel) -> Self {
+        ActiveModel { card: fetched.card, files: ModelFiles { card_json: fetched.card_json, weights: fetched.weights } }
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Engine {
     pub backend: Option<OpenedBackend>,
@@ -111,7 +117,7 @@ impl Engine {
 
         if self.pretrained.is_none() {
             send(scope, Event::Status("Downloading the model…".into()));
-            let result = match self.shipped_index(scope).await {
+            let result = match self.shipped_index().await {
                 Ok(index) => {
                     let id = model.unwrap_or_else(|| index.default.clone());
                     self.announce_shipped(&id, scope);
@@ -122,10 +128,7 @@ impl Engine {
             match result {
                 Ok(fetched) => {
                     self.pretrained_from_cache = fetched.from_cache;
-                    self.pretrained = Some(ActiveModel {
-                        card: fetched.card,
-                        files: ModelFiles { card_json: fetched.card_json, weights: fetched.weights },
-                    });
+                    self.pretrained = Some(fetched.into());
                 }
                 Err(message) => return send(scope, Event::ModelFailed { message }),
             }
@@ -150,8 +153,8 @@ impl Engine {
         self.ready(scope, from_cache, started);
     }
 
-    /// The index of shipped models, downloaded on first use and announced to the page.
-    async fn shipped_index(&mut self, scope: &mut ReactorScope<Request, Event>) -> Result<ModelIndex, String> {
+    /// The index of shipped models, downloaded on first use.
+    async fn shipped_index(&mut self) -> Result<ModelIndex, String> {
         if self.index.is_none() {
             self.index = Some(fetch_index().await?);
         }
@@ -169,12 +172,12 @@ impl Engine {
     /// it cannot be downloaded or loaded, the model in use stays.
     async fn use_shipped(&mut self, id: &str, scope: &mut ReactorScope<Request, Event>) {
         let started = Instant::now();
-        let fetched = match self.shipped_index(scope).await {
+        let fetched = match self.shipped_index().await {
             Ok(index) => fetch_shipped_model(&index, id, |loaded, total| send(scope, Event::Download { loaded, total })).await,
             Err(message) => Err(message),
         };
         let model = match fetched {
-            Ok(fetched) => ActiveModel { card: fetched.card, files: ModelFiles { card_json: fetched.card_json, weights: fetched.weights } },
+            Ok(fetched) => ActiveModel::from(fetched),
             Err(message) => return send(scope, Event::LoadFailed { message: format!("{message}; the model in use stays") }),
         };
         match self.load_and_warm_up(&model).await {

@@ -93,7 +93,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
             &dataset.items,
             cache.as_ref(),
             (&inner_train, &inner_valid),
-            &[&inner_valid, &fold.valid],
+            &[&fold.valid],
             &device,
             &mut progress,
         )?;

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::data::{LabelledXray, SplitKind, Xray};
+use bone_fracture::data::{LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
-use bone_fracture::train::{fit, fit_source, predict, predict_source, Cached, FitOutcome, TrainError, Trainable, TrainingConfig};
+use bone_fracture::train::{fit_source, predict_source, Cached, FitOutcome, Images, Source, TrainError, Trainable, TrainingConfig};
 use bone_fracture::NUM_CLASSES;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -125,7 +125,7 @@ impl Recipe {
 
     /// Trains `model` on `items[train]`, picking the epoch on `items[valid]` (through `cache`,
     /// built on all of `items`, when there is one), and returns the run with the kept model's
-    /// probabilities for each index set of `score`.
+    /// probabilities on `valid` and then on each index set of `score`.
     #[allow(clippy::too_many_arguments)]
     pub fn fit(
         &self,
@@ -138,26 +138,21 @@ impl Recipe {
         device: &Device,
         progress: &mut Progress,
     ) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), String> {
-        let error = |e: TrainError| e.to_string();
-        let pick = |idx: &[usize]| idx.iter().map(|&i| &items[i]).collect::<Vec<_>>();
-        let outcome = match cache {
-            Some(cache) => pollster::block_on(fit_source(config, model, &cache.subset(train), &cache.subset(valid), device, progress)),
-            None => pollster::block_on(fit(config, model, &pick(train), &pick(valid), device, progress)),
-        }
-        .map_err(error)?;
+        let result = match cache {
+            Some(cache) => {
+                let scored: Vec<Cached> = score.iter().map(|idx| cache.subset(idx)).collect();
+                fit_and_score(config, model, &cache.subset(train), cache.subset(valid), scored, device, progress)
+            }
+            None => {
+                let pick = |idx: &[usize]| idx.iter().map(|&i| &items[i]).collect::<Vec<_>>();
+                let (train, valid) = (pick(train), pick(valid));
+                let scored: Vec<Vec<&LabelledXray>> = score.iter().map(|idx| pick(idx)).collect();
+                let scored = scored.iter().map(|items| Images(items)).collect();
+                fit_and_score(config, model, &Images(&train), Images(&valid), scored, device, progress)
+            }
+        };
         progress.bar.finish_and_clear();
-        let mut rows = Vec::new();
-        for idx in score {
-            let run = match cache {
-                Some(cache) => pollster::block_on(predict_source(&outcome.model, &cache.subset(idx), config.batch_size, device)),
-                None => {
-                    let images: Vec<&Xray> = idx.iter().map(|&i| &items[i].xray).collect();
-                    pollster::block_on(predict(&outcome.model, &images, config.batch_size, device))
-                }
-            };
-            rows.push(run.map_err(error)?);
-        }
-        Ok((outcome, rows))
+        result.map_err(|e| e.to_string())
     }
 
     /// The name a shipped card shows.
@@ -168,4 +163,23 @@ impl Recipe {
             ModelChoice::Efficientnet => "EfficientNet-Lite0 (ImageNet weights, fine-tuned)",
         }
     }
+}
+
+/// The one loop for either source: fit, then the kept model's probabilities on `valid` and on
+/// each of `scored`.
+fn fit_and_score<S: Source>(
+    config: &TrainingConfig,
+    model: Classifier,
+    train: &S,
+    valid: S,
+    scored: Vec<S>,
+    device: &Device,
+    progress: &mut Progress,
+) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), TrainError> {
+    let outcome = pollster::block_on(fit_source(config, model, train, &valid, device, progress))?;
+    let mut rows = Vec::with_capacity(1 + scored.len());
+    for source in std::iter::once(valid).chain(scored) {
+        rows.push(pollster::block_on(predict_source(&outcome.model, &source, config.batch_size, device))?);
+    }
+    Ok((outcome, rows))
 }

@@ -74,7 +74,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let all: Vec<&LabelledXray> = dataset.items.iter().collect();
     let cache = args.recipe.prefix_cache(&config, &model, &all, &device)?;
     let (outcome, rows) =
-        args.recipe.fit(&config, model, &dataset.items, cache.as_ref(), (&parts.train, &parts.valid), &[&parts.valid], &device, &mut progress)?;
+        args.recipe.fit(&config, model, &dataset.items, cache.as_ref(), (&parts.train, &parts.valid), &[], &device, &mut progress)?;
     if let Some(reason) = outcome.halted {
         return Err(format!("training stopped: {reason}; nothing was saved"));
     }
