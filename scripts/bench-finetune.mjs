@@ -27,7 +27,7 @@ async function run(browser, url, backend, trainable) {
 }
 
 const server = await serveDist('dist', '/');
-const browser = await launchChromium({ webgpu: true, extraArgs: (process.env.CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean) });
+const browser = await launchChromium({ webgpu: true, benchmarkFlags: true });
 const gpu = await browser.newPage();
 await gpu.goto(server.url); // WebGPU needs a secure context (localhost is one)
 const adapter = await gpu.evaluate(async () => {

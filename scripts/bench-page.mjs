@@ -1,4 +1,4 @@
-// Page benchmark in headless Chromium: bytes over the wire, cold load → first prediction, and
+// Page benchmark in headless Chromium, with the default model: bytes over the wire, cold load → first prediction, and
 // the median inference time over 20 runs after a warm-up, on WebGPU (SwiftShader here) and on
 // the CPU backend. Prints a Markdown table. Run through scripts/bench-page.sh.
 import { readFile, readdir } from 'node:fs/promises';
@@ -18,7 +18,7 @@ const mb = (n) => (n / 1e6).toFixed(2);
 
 async function measure(webgpu) {
   const server = await serveDist('dist', '/');
-  const browser = await launchChromium({ webgpu });
+  const browser = await launchChromium({ webgpu, benchmarkFlags: true });
   try {
     // Cold: a fresh profile (no HTTP or Cache API cache); the upload is queued as soon as the page is up.
     const context = await browser.newContext();
@@ -50,14 +50,17 @@ for (const f of files.filter((f) => f.endsWith('.wasm'))) {
   wasm.raw += b.raw; wasm.gzip += b.gzip;
   console.log(`| ${f} | ${mb(b.raw)} MB | ${mb(b.gzip)} MB |`);
 }
-const weights = await bytes('dist/models/seed-cnn/model.bpk');
-console.log(`| models/seed-cnn/model.bpk | ${mb(weights.raw)} MB | ${mb(weights.gzip)} MB |`);
+// The default model's weights: what a first visit downloads.
+const index = JSON.parse(await readFile('dist/models/index.json', 'utf8'));
+const weightsPath = `models/${index.models.find((m) => m.id === index.default).path}model.bpk`;
+const weights = await bytes(`dist/${weightsPath}`);
+console.log(`| ${weightsPath} (default model, f16) | ${mb(weights.raw)} MB | ${mb(weights.gzip)} MB |`);
 console.log(`| wasm + weights | ${mb(wasm.raw + weights.raw)} MB | ${mb(wasm.gzip + weights.gzip)} MB |\n`);
 
 console.log('| backend | page interactive (ms) | cold load → first prediction (ms) | inference median (ms) | min–max (ms) | runs |');
 console.log('|---|---|---|---|---|---|');
 for (const webgpu of [true, false]) {
   const r = await measure(webgpu);
-  const label = r.backend === 'webgpu' ? 'WebGPU (SwiftShader)' : 'CPU (ndarray, wasm)';
+  const label = r.backend === 'webgpu' ? `WebGPU${process.env.GPU_NAME ? ` (${process.env.GPU_NAME})` : ' (SwiftShader, no GPU)'}` : 'CPU (ndarray, wasm)';
   console.log(`| ${label} | ${r.interactive} | ${r.firstPrediction} | ${median(r.times).toFixed(1)} | ${Math.min(...r.times).toFixed(1)}–${Math.max(...r.times).toFixed(1)} | ${r.times.length} |`);
 }

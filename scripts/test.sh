@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test, installing whatever is missing first: the native suite (CPU backend and
 # wgpu on Mesa's software Vulkan), the release Trunk build of the page, and the end-to-end
-# tests in headless Chromium. Ends with each runner's summary line.
+# tests in headless Chromium (the peers' output-equivalence check of the benchmarks among them). Ends with each runner's summary line.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 
@@ -20,6 +20,10 @@ trunk_pid=$!
 step "native tests (cargo test --release)"
 cargo test --release --locked 2>&1 | tee "$CARGO_TARGET_DIR/native-tests.log"
 summary+=("native: $(grep -E '^test result:' "$CARGO_TARGET_DIR/native-tests.log" | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')")
+
+# The inference benchmark's site: its equivalence test (tests/e2e/peers.test.mjs) runs the
+# exported network in ONNX Runtime Web and TensorFlow.js next to this project's wasm.
+build_bench_site
 
 step "release build of the page (trunk build --release)"
 if ! wait "$trunk_pid"; then cat "$trunk_log"; echo "trunk build failed"; exit 1; fi

@@ -86,3 +86,37 @@ need_web_tools() {
 
 # Trunk with the page's own target folder.
 trunk_wasm() { CARGO_TARGET_DIR="$WASM_TARGET_DIR" trunk "$@"; }
+
+# The inference benchmark's site (bench/harness.mjs serves it): the shipped models exported
+# by `fracture export` (ONNX, layers.json + weights.bin, one input and Burn's native logits)
+# and the bench-network wasm (src/bin/bench_network.rs), built like the page's worker.
+BENCH_SITE="${BENCH_SITE:-$HOME/.cache/bone-fracture/bench-site}"
+export BENCH_SITE
+build_bench_site() {
+  local optimize="${1:-}"
+  step "building the benchmark site in $BENCH_SITE (fracture export, bench-network wasm)"
+  cargo build --release --locked --bin fracture
+  for model in efficientnet-lite0 seed-cnn; do
+    "$CARGO_TARGET_DIR/release/fracture" export --model "public/models/$model" \
+      --image public/samples/oblique.jpg --out "$BENCH_SITE/export/$model"
+  done
+  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --locked --target wasm32-unknown-unknown --bin bench-network
+  wasm-bindgen --target web --no-typescript --out-dir "$BENCH_SITE/ours" \
+    "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/bench-network.wasm"
+  # As Trunk does for the page (data-wasm-opt="3"); for the timings, not for the equivalence
+  # test (npm's wasm-opt takes 5–12 minutes on 36 MB here).
+  if [ "$optimize" = --wasm-opt ]; then
+    wasm-opt -O3 "$BENCH_SITE/ours/bench-network_bg.wasm" -o "$BENCH_SITE/ours/bench-network_bg.wasm"
+  fi
+}
+
+# The training benchmark's peers (bench/training/peers.py): Keras on TensorFlow's CPU build
+# and PyTorch, from PyPI, in a virtualenv of their own (about 6 GB: PyTorch's Linux wheels
+# bring CUDA libraries, unused here). Only the benchmark command installs them.
+BENCH_VENV="${BENCH_VENV:-$HOME/.cache/bone-fracture/bench-venv}"
+need_bench_python() {
+  "$BENCH_VENV/bin/python" -c "import tensorflow, torch, PIL" 2>/dev/null && return 0
+  step "installing the training benchmark's peers in $BENCH_VENV (tensorflow-cpu, torch; several GB)"
+  python3 -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install --quiet tensorflow-cpu==2.21.0 torch==2.15.0 pillow
+}

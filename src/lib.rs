@@ -6,6 +6,8 @@
 
 pub mod classes;
 pub mod data;
+#[cfg(all(feature = "burn", not(target_arch = "wasm32")))]
+pub mod export;
 #[cfg(feature = "burn")]
 pub mod model;
 #[cfg(feature = "burn")]

@@ -145,3 +145,25 @@ fn the_default_model_maps_its_evidence_over_a_real_x_ray() {
     let (_, seed) = load_model_dir(Path::new(SEED_DIR), &device).expect("the seed CNN loads");
     assert!(pollster::block_on(predict_with_heatmap(&seed, &xray, &device)).expect("prediction").1.is_none());
 }
+
+/// The page classifies with batch norm folded into the convolutions (`fold_batch_norm`): on
+/// every shipped model, with its real running statistics, the logits must not move, and the
+/// folded network must have no batch norm left to run.
+#[test]
+fn folding_batch_norm_keeps_every_shipped_models_logits() {
+    let device = Device::flex();
+    let images: Vec<Xray> = samples().iter().map(|(_, path)| decode_xray(&std::fs::read(path).unwrap()).unwrap()).collect();
+    let input = bone_fracture::data::images_to_tensor(images.iter(), &device);
+    for dir in index().1 {
+        let (_, model) = load_model_dir(&dir, &device).expect("a shipped model");
+        let before = model.forward(input.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert!(format!("{model:?}").contains("BatchNorm"), "{}: no batch norm to fold", dir.display());
+        let folded = model.fold_batch_norm();
+        let described = format!("{folded:?}");
+        assert!(!described.contains("BatchNorm"), "{}: batch norm left after folding", dir.display());
+        let after = folded.forward(input.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let diff = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(diff < 1e-3, "{}: folding moved the logits by {diff}", dir.display());
+        assert!(before.iter().any(|v| v.abs() > 0.1), "{}: logits all near zero, the check would be empty", dir.display());
+    }
+}

@@ -16,6 +16,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, Linea
 use burn::prelude::*;
 use burn::tensor::activation::relu6;
 
+use super::fold_batch_norm;
 use crate::NUM_CLASSES;
 
 /// Batch-norm epsilon and momentum of the TensorFlow original (momentum in Burn's convention).
@@ -45,6 +46,9 @@ const STAGES: [Stage; 7] = [
 const STEM_CHANNELS: usize = 32;
 /// Width of the pooled features the classifier reads.
 pub const FEATURES: usize = 1280;
+/// The network's own input scaling, x · SCALE + OFFSET = (255·x − 127) / 128: [0, 1] → about [−1, 1].
+pub const INPUT_SCALE: f32 = 255.0 / 128.0;
+pub const INPUT_OFFSET: f32 = -127.0 / 128.0;
 /// Number of mobile inverted bottleneck blocks (16).
 pub const BLOCKS: usize = 16;
 
@@ -59,12 +63,13 @@ pub struct EfficientNetLiteConfig {
     pub dropout: f64,
 }
 
-/// Convolution (no bias) → batch norm → ReLU6 when `activation`.
+/// Convolution (no bias) → batch norm → ReLU6 when `activation`. After
+/// [`EfficientNetLite::fold_batch_norm`] the norm is inside the convolution (`None`).
 #[derive(Module, Debug)]
 pub struct ConvBn {
-    conv: Conv2d,
-    norm: BatchNorm,
-    activation: bool,
+    pub(crate) conv: Conv2d,
+    pub(crate) norm: Option<BatchNorm>,
+    pub(crate) activation: bool,
 }
 
 impl ConvBn {
@@ -76,14 +81,25 @@ impl ConvBn {
                 .with_padding(PaddingConfig2d::Same)
                 .with_bias(false)
                 .init(device),
-            norm: BatchNormConfig::new(channels[1]).with_epsilon(BN_EPSILON).with_momentum(BN_MOMENTUM).init(device),
+            norm: Some(BatchNormConfig::new(channels[1]).with_epsilon(BN_EPSILON).with_momentum(BN_MOMENTUM).init(device)),
             activation,
         }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.norm.forward(self.conv.forward(x));
+        let x = self.conv.forward(x);
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
         if self.activation { relu6(x) } else { x }
+    }
+
+    fn fold_batch_norm(self) -> Self {
+        match self.norm {
+            Some(norm) => ConvBn { conv: fold_batch_norm(self.conv, norm), norm: None, ..self },
+            None => self,
+        }
     }
 }
 
@@ -91,10 +107,10 @@ impl ConvBn {
 /// 1x1 linear projection, and a residual connection when the shape is kept.
 #[derive(Module, Debug)]
 pub struct MbConv {
-    expand: Option<ConvBn>,
-    depthwise: ConvBn,
-    project: ConvBn,
-    residual: bool,
+    pub(crate) expand: Option<ConvBn>,
+    pub(crate) depthwise: ConvBn,
+    pub(crate) project: ConvBn,
+    pub(crate) residual: bool,
 }
 
 impl MbConv {
@@ -112,11 +128,11 @@ impl MbConv {
 /// dropout and a dense classifier.
 #[derive(Module, Debug)]
 pub struct EfficientNetLite {
-    stem: ConvBn,
-    blocks: Vec<MbConv>,
-    head: ConvBn,
+    pub(crate) stem: ConvBn,
+    pub(crate) blocks: Vec<MbConv>,
+    pub(crate) head: ConvBn,
     dropout: Dropout,
-    classifier: Linear,
+    pub(crate) classifier: Linear,
 }
 
 impl EfficientNetLiteConfig {
@@ -163,7 +179,7 @@ impl EfficientNetLite {
     /// that does not start at 0 takes the output of the block before it instead of an image,
     /// so a frozen prefix can be computed once and the rest trained on its output.
     pub fn trunk(&self, x: Tensor<4>, blocks: std::ops::Range<usize>) -> Tensor<4> {
-        let x = if blocks.start == 0 { self.stem.forward(x.mul_scalar(255.0 / 128.0).sub_scalar(127.0 / 128.0)) } else { x };
+        let x = if blocks.start == 0 { self.stem.forward(x.mul_scalar(INPUT_SCALE).add_scalar(INPUT_OFFSET)) } else { x };
         self.blocks[blocks].iter().fold(x, |x, block| block.forward(x))
     }
 
@@ -212,6 +228,24 @@ impl EfficientNetLite {
         EfficientNetLite {
             stem: self.stem.freeze(),
             blocks: self.blocks.into_iter().enumerate().map(|(i, b)| if i < blocks { b.freeze() } else { b }).collect(),
+            ..self
+        }
+    }
+
+    /// The same function with every batch norm folded into the convolution before it
+    /// ([`fold_batch_norm`]): three fewer passes over each activation. For inference only:
+    /// the result has no batch norm to train and its weights are laid out differently.
+    pub fn fold_batch_norm(self) -> Self {
+        let fold_block = |b: MbConv| MbConv {
+            expand: b.expand.map(ConvBn::fold_batch_norm),
+            depthwise: b.depthwise.fold_batch_norm(),
+            project: b.project.fold_batch_norm(),
+            ..b
+        };
+        EfficientNetLite {
+            stem: self.stem.fold_batch_norm(),
+            blocks: self.blocks.into_iter().map(fold_block).collect(),
+            head: self.head.fold_batch_norm(),
             ..self
         }
     }

@@ -5,6 +5,9 @@ pub mod heatmap;
 pub mod mlp;
 pub mod seed_cnn;
 
+use burn::module::Param;
+use burn::nn::conv::Conv2d;
+use burn::nn::BatchNorm;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,20 @@ pub const KERAS_LEAKY_SLOPE: f64 = 0.3;
 pub const KERAS_BN_EPSILON: f64 = 1e-3;
 /// Keras' `BatchNormalization(momentum=0.99)` in Burn's convention (weight of the new batch).
 pub const KERAS_BN_MOMENTUM: f64 = 0.01;
+
+/// `conv` followed by `norm` (with its running statistics) as one convolution:
+/// w' = w·s and b' = (b − μ)·s + β per output channel, with s = γ / √(σ² + ε).
+pub fn fold_batch_norm(conv: Conv2d, norm: BatchNorm) -> Conv2d {
+    let channels = conv.weight.dims()[0];
+    let scale = norm.gamma.val() / norm.running_var.value().add_scalar(norm.epsilon).sqrt();
+    let bias = match &conv.bias {
+        Some(bias) => bias.val(),
+        None => Tensor::zeros([channels], &conv.weight.device()),
+    };
+    let bias = (bias - norm.running_mean.value()) * scale.clone() + norm.beta.val();
+    let weight = conv.weight.val() * scale.reshape([channels, 1, 1, 1]);
+    Conv2d { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)), ..conv }
+}
 
 /// Which network, with its configuration. Saved in `model.json`, so a weights file can be
 /// rebuilt into the right module.
@@ -122,6 +139,17 @@ impl Classifier {
     /// Class probabilities (softmax of [`Classifier::forward`]), `[batch, 10]`.
     pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
         softmax(self.forward(images), 1)
+    }
+
+    /// The same function, faster, for inference only: every batch norm folded into the
+    /// convolution before it ([`fold_batch_norm`]). The result cannot be trained or saved
+    /// as this network's weights; keep the original for that.
+    pub fn fold_batch_norm(self) -> Self {
+        match self {
+            Classifier::SeedCnn(model) => Classifier::SeedCnn(model.fold_batch_norm()),
+            Classifier::Mlp(model) => Classifier::Mlp(model),
+            Classifier::EfficientNet(model) => Classifier::EfficientNet(model.fold_batch_norm()),
+        }
     }
 
     /// Freezes everything but the dense layers at the end (head-only fine-tuning): their

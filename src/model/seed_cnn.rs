@@ -27,12 +27,13 @@ pub struct SeedCnnConfig {
     pub dropout: f64,
 }
 
-/// Convolution → batch norm → LeakyReLU → dropout.
+/// Convolution → batch norm → LeakyReLU → dropout. After [`SeedCnn::fold_batch_norm`] the
+/// norm is inside the convolution (`None`).
 #[derive(Module, Debug)]
 pub struct ConvBlock {
-    conv: Conv2d,
-    norm: BatchNorm,
-    activation: LeakyRelu,
+    pub(crate) conv: Conv2d,
+    pub(crate) norm: Option<BatchNorm>,
+    pub(crate) activation: LeakyRelu,
     dropout: Dropout,
 }
 
@@ -41,16 +42,20 @@ impl ConvBlock {
     /// `[batch, c_in, h, w]` → `[batch, c_out, (h - 3) / 2 + 1, (w - 3) / 2 + 1]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = self.conv.forward(x);
-        self.dropout.forward(self.activation.forward(self.norm.forward(x)))
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        self.dropout.forward(self.activation.forward(x))
     }
 }
 
 /// The notebook's four-layer CNN.
 #[derive(Module, Debug)]
 pub struct SeedCnn {
-    blocks: Vec<ConvBlock>,
-    hidden: Linear,
-    output: Linear,
+    pub(crate) blocks: Vec<ConvBlock>,
+    pub(crate) hidden: Linear,
+    pub(crate) output: Linear,
 }
 
 impl SeedCnnConfig {
@@ -68,10 +73,12 @@ impl SeedCnnConfig {
             .map(|&filters| {
                 let block = ConvBlock {
                     conv: Conv2dConfig::new([channels, filters], [3, 3]).with_stride([2, 2]).with_initializer(KERAS_INIT).init(device),
-                    norm: BatchNormConfig::new(filters)
-                        .with_epsilon(KERAS_BN_EPSILON)
-                        .with_momentum(KERAS_BN_MOMENTUM)
-                        .init(device),
+                    norm: Some(
+                        BatchNormConfig::new(filters)
+                            .with_epsilon(KERAS_BN_EPSILON)
+                            .with_momentum(KERAS_BN_MOMENTUM)
+                            .init(device),
+                    ),
                     activation: LeakyReluConfig::new().with_negative_slope(KERAS_LEAKY_SLOPE).init(),
                     dropout: DropoutConfig::new(self.dropout).init(),
                 };
@@ -101,6 +108,16 @@ impl SeedCnn {
     /// layers stay trainable.
     pub fn freeze_trunk(self) -> Self {
         SeedCnn { blocks: self.blocks.into_iter().map(Module::freeze).collect(), ..self }
+    }
+
+    /// The same function with each batch norm folded into its convolution (inference only;
+    /// see [`super::fold_batch_norm`]).
+    pub fn fold_batch_norm(self) -> Self {
+        let fold = |b: ConvBlock| match b.norm {
+            Some(norm) => ConvBlock { conv: super::fold_batch_norm(b.conv, norm), norm: None, ..b },
+            None => b,
+        };
+        SeedCnn { blocks: self.blocks.into_iter().map(fold).collect(), ..self }
     }
 
     /// Freezes the first `blocks` convolution blocks.

@@ -1,7 +1,6 @@
 //! Opening a Burn device in the browser: WebGPU when the browser has it, else the CPU.
 
 use burn::tensor::Device;
-use wasm_bindgen::JsCast;
 
 use super::protocol::BackendKind;
 
@@ -9,7 +8,7 @@ use super::protocol::BackendKind;
 pub struct OpenedBackend {
     pub device: Device,
     pub kind: BackendKind,
-    /// The GPU adapter's name, or "ndarray" for the CPU.
+    /// The GPU adapter's name, or "flex" for the CPU.
     pub adapter: String,
 }
 
@@ -21,12 +20,12 @@ pub async fn open(wanted: BackendKind) -> Result<OpenedBackend, String> {
     }
 }
 
-/// Burn's ndarray backend: slower, but works in every browser with WebAssembly.
+/// Burn's flex CPU backend (im2col + matrix products with wasm SIMD128): slower than a GPU,
+/// but works in every browser with WebAssembly. It replaced ndarray here, which classified
+/// EfficientNet-Lite0 in 92 ms against flex's 78 ms (`scripts/bench.sh`, BENCHMARKS.md) and
+/// trains convolutions far slower (direct loops for the input gradient).
 pub fn cpu() -> OpenedBackend {
-    // Burn 0.22 deprecates ndarray in favour of flex; ndarray is the page's CPU backend here.
-    #[allow(deprecated)]
-    let device = Device::ndarray();
-    OpenedBackend { device, kind: BackendKind::Cpu, adapter: "ndarray".into() }
+    OpenedBackend { device: Device::flex(), kind: BackendKind::Cpu, adapter: "flex".into() }
 }
 
 async fn webgpu() -> Result<OpenedBackend, String> {
@@ -56,9 +55,9 @@ pub fn destroy_gpu() -> bool {
     GPU.with(|gpu| gpu.borrow_mut().take().map(|device| device.destroy()).is_some())
 }
 
-/// `navigator.gpu` exists in this worker.
+/// `navigator.gpu` exists in this worker (or window: the benchmarks run the network in one).
 fn navigator_has_gpu() -> bool {
-    let Ok(scope) = js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() else { return false };
-    let gpu = js_sys::Reflect::get(&scope.navigator(), &"gpu".into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
-    !gpu.is_undefined() && !gpu.is_null()
+    let present = |v: &wasm_bindgen::JsValue| !v.is_undefined() && !v.is_null();
+    let Ok(navigator) = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()) else { return false };
+    present(&navigator) && js_sys::Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| present(&gpu))
 }

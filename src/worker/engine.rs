@@ -92,7 +92,21 @@ pub(super) struct Engine {
     pretrained_from_cache: bool,
     /// The model in use (the pretrained one, a fine-tuned one or a loaded one).
     pub active: Option<ActiveModel>,
-    pub classifier: Option<Classifier>,
+    pub classifier: Option<LoadedModel>,
+}
+
+/// The model in use, on the device: as trained (fine-tuning starts from it) and with batch norm
+/// folded into the convolutions (what classifies: the same function with fewer passes over
+/// each activation, `Classifier::fold_batch_norm`).
+pub(super) struct LoadedModel {
+    pub trainable: Classifier,
+    pub folded: Classifier,
+}
+
+impl LoadedModel {
+    pub fn new(trainable: Classifier) -> Self {
+        LoadedModel { folded: trainable.clone().fold_batch_norm(), trainable }
+    }
 }
 
 impl Engine {
@@ -221,9 +235,10 @@ impl Engine {
         };
         let classifier =
             classifier_from_card(&model.card, &model.files.weights, &backend.device).map_err(|e| e.to_string())?;
+        let loaded = LoadedModel::new(classifier);
         let blank = Xray { pixels: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE], original_size: (1, 1) };
-        predict(&classifier, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
-        self.classifier = Some(classifier);
+        predict(&loaded.folded, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
+        self.classifier = Some(loaded);
         Ok(())
     }
 
@@ -251,7 +266,7 @@ impl Engine {
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
-        let (probabilities, heatmap) = predict_with_heatmap(classifier, &xray, &backend.device).await.map_err(|e| match e {
+        let (probabilities, heatmap) = predict_with_heatmap(&classifier.folded, &xray, &backend.device).await.map_err(|e| match e {
             lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
             other => Failure::Message(other.to_string()),
         })?;

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_time::Instant;
 
-use super::engine::{send, ActiveModel, Engine};
+use super::engine::{send, ActiveModel, Engine, LoadedModel};
 use super::protocol::{BackendKind, Event, LabelledFile, ModelFiles, Request};
 use crate::classes::FractureClass;
 use crate::data::{decode_xray, LabelledXray};
@@ -79,7 +79,7 @@ impl Engine {
             return send(scope, Event::FineTuneFailed { message, on_gpu: false });
         };
         let (device, on_gpu) = (backend.device.clone(), backend.kind == BackendKind::WebGpu);
-        let (base, base_card) = (base.clone(), active.card.clone());
+        let (base, base_card) = (base.trainable.clone(), active.card.clone());
         let started = Instant::now();
 
         // Decode once; `origin` maps a decoded image back to its file in the request.
@@ -158,7 +158,7 @@ impl Engine {
         let mut card = ModelCard::fine_tuned(&base_card, &id, &name, &tuned);
         card.describe_weights(&saved);
         let files = ModelFiles { card_json: card.to_json(), weights: saved };
-        self.classifier = Some(classifier);
+        self.classifier = Some(LoadedModel::new(classifier));
         self.active = Some(ActiveModel { card, files: files.clone() });
         send(scope, Event::Status(String::new()));
         send(scope, Event::FineTuneFinished { report: tuned.report, model: Some(files.clone()) });

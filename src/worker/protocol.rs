@@ -14,7 +14,7 @@ use crate::NUM_CLASSES;
 pub enum BackendKind {
     /// Burn's wgpu backend on the browser's WebGPU.
     WebGpu,
-    /// Burn's ndarray backend on the CPU, in WebAssembly.
+    /// Burn's flex backend on the CPU, in WebAssembly (SIMD128).
     Cpu,
 }
 

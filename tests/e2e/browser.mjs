@@ -43,8 +43,11 @@ export async function serveDist(root = 'dist', prefix = '/') {
   return { url: `http://127.0.0.1:${port}${prefix}`, faults, requests, close };
 }
 
-/** Headless Debian Chromium; `webgpu` adds SwiftShader WebGPU. */
-export async function launchChromium({ webgpu = false, extraArgs = [] } = {}) {
+/**
+ * Headless Debian Chromium; `webgpu` adds WebGPU (SwiftShader without a GPU). The benchmarks
+ * pass `CHROMIUM_FLAGS` (e.g. "--use-angle=vulkan --enable-features=Vulkan") for a real GPU.
+ */
+export async function launchChromium({ webgpu = false, extraArgs = [], benchmarkFlags = false } = {}) {
   const args = [
     '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--no-first-run', '--disable-quic',
@@ -52,6 +55,7 @@ export async function launchChromium({ webgpu = false, extraArgs = [] } = {}) {
   // Playwright starts every launch with a fresh, empty user-data-dir of its own.
   if (webgpu) args.push('--enable-unsafe-webgpu');
   args.push(...extraArgs);
+  if (benchmarkFlags) args.push(...(process.env.CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean));
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
 }
 

@@ -8,6 +8,8 @@ mod cv;
 #[cfg(not(target_arch = "wasm32"))]
 mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
+mod export;
+#[cfg(not(target_arch = "wasm32"))]
 mod finetune;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
@@ -40,6 +42,8 @@ enum Command {
     Cv(cv::CvArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
+    /// Write a model as ONNX and as layers.json + weights.bin, for the benchmarks' peers.
+    Export(export::ExportArgs),
     /// Gather training runs into a shipped model's card and write public/models/index.json.
     Publish(publish::PublishArgs),
 }
@@ -80,6 +84,7 @@ fn main() -> std::process::ExitCode {
         Command::Finetune(args) => finetune::run(args),
         Command::Cv(args) => cv::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Export(args) => export::run(args),
         Command::Publish(args) => publish::run(args),
     };
     match result {
