@@ -7,7 +7,7 @@ import { extname, join, normalize } from 'node:path';
 import { launchChromium } from '../tests/e2e/browser.mjs';
 
 /** The runtimes, in the order the tables list them. */
-export const RUNTIMES = ['burn-cpu', 'burn-flex', 'burn-webgpu', 'ort-wasm', 'ort-webgpu', 'tfjs-wasm', 'tfjs-webgpu'];
+export const RUNTIMES = ['burn-flex', 'burn-ndarray', 'burn-webgpu', 'ort-wasm', 'ort-webgpu', 'tfjs-wasm', 'tfjs-webgpu'];
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 

@@ -7,11 +7,13 @@ import { serveDist, launchChromium, ClassifierPage } from '../tests/e2e/browser.
 
 const BATCHES = Number(process.env.BATCHES ?? 3);
 const BATCH_SIZE = Number(process.env.BATCH_SIZE ?? 16);
+// The shipped model to fine-tune (the page's default unless MODEL names another).
+const MODEL = process.env.MODEL;
 
 async function run(browser, url, backend, trainable) {
   const context = await browser.newContext();
   const app = new ClassifierPage(await context.newPage());
-  await app.open(url);
+  await app.open(MODEL ? `${url}?model=${MODEL}` : url);
   if (backend === 'cpu') await app.useCpu();
   const actual = await app.backend();
   await app.page.check(`[data-testid=finetune-${trainable}]`);
@@ -35,14 +37,14 @@ const adapter = await gpu.evaluate(async () => {
   return a ? `${a.info?.vendor ?? ''} ${a.info?.architecture ?? ''} ${a.info?.description ?? ''}`.trim() || 'unnamed adapter' : 'none (navigator.gpu has no adapter)';
 });
 await gpu.close();
-console.log(`WebGPU adapter: ${adapter}; batch ${BATCH_SIZE}; images/s over the first ${BATCHES} steps of the demo set\n`);
+console.log(`Model: ${MODEL ?? 'the default'}; WebGPU adapter: ${adapter}; batch ${BATCH_SIZE}; images/s over the first ${BATCHES} steps of the demo set\n`);
 console.log('| backend | what trains | images/s |');
 console.log('|---|---|---|');
 try {
   for (const backend of ['webgpu', 'cpu']) {
     for (const trainable of ['head', 'whole']) {
       const { actual, speed } = await run(browser, server.url, backend, trainable);
-      const label = actual === 'webgpu' ? 'WebGPU' : 'CPU (ndarray, wasm)';
+      const label = actual === 'webgpu' ? 'WebGPU' : 'CPU (flex, wasm)';
       console.log(`| ${label} | ${trainable === 'head' ? 'head only' : 'whole network'} | ${speed.toFixed(2)} |`);
     }
   }

@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 need_debs chromium libvulkan1
 need_web_tools
-[ -d "$BENCH_SITE/ours" ] || build_bench_site --wasm-opt
+[ -d "$BENCH_SITE/ours" ] || build_bench_site
 [ -f dist/index.html ] || trunk_wasm build --release
 export CHROMIUM_FLAGS="${CHROMIUM_FLAGS:---use-angle=vulkan --enable-features=Vulkan,VulkanFromANGLE --ignore-gpu-blocklist --use-vulkan=native}"
 GPU_NAME="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || true)"

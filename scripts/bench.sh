@@ -5,7 +5,8 @@
 #      WebGPU each) on the same exported network, weights and input (bench/inference.mjs);
 #   2. native training: Burn (flex, ndarray, wgpu) vs Keras and PyTorch on the CPU, the same
 #      network and batch (benches/train_throughput.rs, bench/training/peers.py);
-#   3. the page: bytes over the wire, cold load → first prediction (scripts/bench-page.mjs).
+#   3. the page: bytes over the wire, cold load → first prediction (scripts/bench-page.mjs),
+#      and fine-tuning steps (scripts/bench-finetune.mjs).
 # A machine with a real GPU appends its WebGPU figures with scripts/bench-gpu.sh.
 # Usage: scripts/bench.sh [DATA_DIR]   (RUNS=20 inference runs, STEPS=6 training steps)
 set -euo pipefail
@@ -15,7 +16,7 @@ steps="${STEPS:-6}"
 need_debs chromium mesa-vulkan-drivers libvulkan1
 need_web_tools
 need_bench_python
-build_bench_site --wasm-opt
+build_bench_site
 [ -f dist/index.html ] || trunk_wasm build --release
 cargo bench --locked --bench train_throughput --no-run 2>/dev/null
 
@@ -42,7 +43,10 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "Float32Array to logits in JavaScript memory (upload and read-back included), single-threaded wasm"
   echo "(no cross-origin isolation, as on a static host). × fastest peer compares with the faster of ONNX"
   echo "Runtime Web and TensorFlow.js of the same kind (CPU or WebGPU)."
-  node bench/inference.mjs "$BENCH_SITE" efficientnet-lite0 seed-cnn
+  echo "On SwiftShader a WebGPU batch of 8 takes 20–40 s, so those rows have ${WEBGPU_BATCH_RUNS:-5} runs; the seed CNN"
+  echo "is measured on the CPU runtimes only."
+  WEBGPU_BATCH_RUNS="${WEBGPU_BATCH_RUNS:-5}" node bench/inference.mjs "$BENCH_SITE" efficientnet-lite0
+  ONLY=burn-flex,burn-ndarray,ort-wasm,tfjs-wasm node bench/inference.mjs "$BENCH_SITE" seed-cnn
   echo
   echo "## Native training"
   echo
@@ -76,6 +80,11 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "| file | raw | gzip |"
   echo "|---|---|---|"
   node scripts/bench-page.mjs
+  echo
+  echo "Fine-tuning in the page: the demo set, batch 16, each run stopped after its third step;"
+  echo "images/s as the page reports it (the first step's warm-up included)."
+  echo
+  node scripts/bench-finetune.mjs
 } | tee "$out"
 mv "$out" BENCHMARKS.md
 echo "wrote BENCHMARKS.md"

@@ -93,7 +93,6 @@ trunk_wasm() { CARGO_TARGET_DIR="$WASM_TARGET_DIR" trunk "$@"; }
 BENCH_SITE="${BENCH_SITE:-$HOME/.cache/bone-fracture/bench-site}"
 export BENCH_SITE
 build_bench_site() {
-  local optimize="${1:-}"
   step "building the benchmark site in $BENCH_SITE (fracture export, bench-network wasm)"
   cargo build --release --locked --bin fracture
   for model in efficientnet-lite0 seed-cnn; do
@@ -103,11 +102,8 @@ build_bench_site() {
   CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --locked --target wasm32-unknown-unknown --bin bench-network
   wasm-bindgen --target web --no-typescript --out-dir "$BENCH_SITE/ours" \
     "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/bench-network.wasm"
-  # As Trunk does for the page (data-wasm-opt="3"); for the timings, not for the equivalence
-  # test (npm's wasm-opt takes 5–12 minutes on 36 MB here).
-  if [ "$optimize" = --wasm-opt ]; then
-    wasm-opt -O3 "$BENCH_SITE/ours/bench-network_bg.wasm" -o "$BENCH_SITE/ours/bench-network_bg.wasm"
-  fi
+  # No wasm-opt pass: the code is optimised by rustc (release, SIMD128) as in the page; wasm-opt
+  # would shrink the file, not speed the network, and npm's build of it takes 5–12 minutes here.
 }
 
 # The training benchmark's peers (bench/training/peers.py): Keras on TensorFlow's CPU build

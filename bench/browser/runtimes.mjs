@@ -8,7 +8,7 @@ async function json(fetchBytes, url) {
   return JSON.parse(new TextDecoder().decode(await fetchBytes(url)));
 }
 
-/** This project: Burn through `bench-network` (src/bin/bench_network.rs), on WebGPU, ndarray or flex. */
+/** This project: Burn through `bench-network` (src/bin/bench_network.rs), on WebGPU, flex (the page's CPU backend) or ndarray. */
 async function burn(backend, model, fetchBytes, variant) {
   const ours = await import('/ours/bench-network.js');
   await ours.default();
@@ -16,8 +16,9 @@ async function burn(backend, model, fetchBytes, variant) {
   const weights = await fetchBytes(`/models/${model}/model.bpk`);
   // The variant "bn" keeps batch norm as separate operations (before the worker folded it).
   const net = await ours.Network.load(card, weights, backend, variant !== 'bn');
-  const name = { cpu: 'ndarray', flex: 'flex', webgpu: 'wgpu' }[backend];
-  return { backend: `Burn ${name} (${net.backend()}${variant ? `, ${variant}` : ''})`, run: (x, batch) => net.run(x, batch) };
+  const name = backend === 'webgpu' ? `wgpu (${net.backend()})` : backend;
+  const what = variant === 'bn' ? ', batch norm not folded' : '';
+  return { backend: `Burn ${name}${what}`, run: (x, batch) => net.run(x, batch) };
 }
 
 /** ONNX Runtime Web on the exported model.onnx, with the wasm or the WebGPU execution provider. */
@@ -65,7 +66,7 @@ export async function loadRuntime(runtime, model, fetchBytes) {
   const [name, variant] = runtime.split('+');
   switch (name) {
     case 'burn-webgpu': return burn('webgpu', model, fetchBytes, variant);
-    case 'burn-cpu': return burn('cpu', model, fetchBytes, variant);
+    case 'burn-ndarray': return burn('ndarray', model, fetchBytes, variant);
     case 'burn-flex': return burn('flex', model, fetchBytes, variant);
     case 'ort-wasm': return ort('wasm', model, fetchBytes);
     case 'ort-webgpu': return ort('webgpu', model, fetchBytes);

@@ -27,19 +27,21 @@ mod network {
 
     #[wasm_bindgen]
     impl Network {
-        /// `backend` is `"webgpu"`, `"cpu"` (ndarray, the page's CPU backend) or `"flex"`;
+        /// `backend` is `"webgpu"`, `"flex"` (the page's CPU backend) or `"ndarray"`;
         /// `card` is the model's `model.json`, `weights` its `model.bpk` (checked against the
         /// card's sha256). With `fold_batch_norm`, batch norm is folded into the convolutions,
         /// as the page's worker does for classification (`Classifier::fold_batch_norm`).
         pub async fn load(card: String, weights: Vec<u8>, backend: String, fold_batch_norm: bool) -> Result<Network, JsError> {
             let (device, adapter) = match backend.as_str() {
-                "webgpu" | "cpu" => {
-                    let kind = if backend == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
+                "webgpu" | "flex" => {
+                    let kind = if backend == "flex" { BackendKind::Cpu } else { BackendKind::WebGpu };
                     let opened = backend::open(kind).await.map_err(|e| JsError::new(&e))?;
                     (opened.device, opened.adapter)
                 }
-                "flex" => (Device::flex(), "flex".to_string()),
-                other => return Err(JsError::new(&format!("unknown backend {other:?} (webgpu, cpu or flex)"))),
+                // The page's CPU backend before flex, for comparison (deprecated in Burn 0.22).
+                #[allow(deprecated)]
+                "ndarray" => (Device::ndarray(), "ndarray".to_string()),
+                other => return Err(JsError::new(&format!("unknown backend {other:?} (webgpu, flex or ndarray)"))),
             };
             let card = ModelCard::from_json(&card).map_err(|e| JsError::new(&e.to_string()))?;
             let model = classifier_from_card(&card, &weights, &device).map_err(|e| JsError::new(&e.to_string()))?;

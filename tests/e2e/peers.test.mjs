@@ -1,6 +1,6 @@
 // The inference benchmark's output-equivalence check (issue: performance side by side with
 // the peers): the same exported network, weights and input in ONNX Runtime Web and
-// TensorFlow.js (wasm and WebGPU each) and in this project's Burn build (ndarray and WebGPU)
+// TensorFlow.js (wasm and WebGPU each) and in this project's Burn build (flex, ndarray, WebGPU)
 // must give the logits Burn gives natively (`fracture export`'s reference.json) within 1e-3.
 // Needs the benchmark site (scripts/tools.sh `build_bench_site`, which scripts/test.sh runs).
 import { test, before, after } from 'node:test';
@@ -36,7 +36,7 @@ for (const runtime of RUNTIMES) {
       const batch = await page.evaluate(() => window.harness.logits(2));
       assert.ok(maxAbsDiff(batch.slice(0, expected.length), expected) < 1e-3, `${backend}: batch of 2`);
       assert.ok(maxAbsDiff(batch.slice(expected.length), expected) < 1e-3, `${backend}: batch of 2, second row`);
-      assert.deepEqual(errors.filter((e) => !/powerPreference|WebGPU is experimental/i.test(e)), [], backend);
+      assert.deepEqual(errors, [], backend);
     } finally {
       await page.close();
     }
