@@ -1,7 +1,7 @@
 //! CNN training throughput of the shared training step: images per second and peak memory,
 //! for one backend per process (so that peak memory is that backend's own).
 //!
-//! `scripts/bench-train.sh` runs it for the CPU backend and wgpu and prints a table. Direct use:
+//! `scripts/bench.sh` runs it for flex, ndarray and wgpu next to Keras and PyTorch. Direct use:
 //! `cargo bench --bench train_throughput -- cpu|flex|wgpu [--data DIR] [--steps N]
 //! [--model seed-cnn|efficientnet-lite0] [--frozen-blocks N]` (EfficientNet with the stem and
 //! its first N blocks frozen; the default trains the whole network).

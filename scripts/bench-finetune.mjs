@@ -1,7 +1,7 @@
 // Fine-tuning throughput in headless Chromium: the demo set on WebGPU and on the CPU backend,
 // head only and whole network. Each run is stopped after BATCHES steps; the page's own
 // images/s of the epoch so far is reported (the first step's warm-up included). Prints a
-// Markdown table. Run through scripts/bench-finetune.sh; CHROMIUM_FLAGS adds browser flags (a
+// Markdown table. Run through scripts/bench.sh or scripts/bench-gpu.sh; CHROMIUM_FLAGS adds browser flags (a
 // real GPU may need e.g. "--use-angle=vulkan --enable-features=Vulkan").
 import { serveDist, launchChromium, ClassifierPage } from '../tests/e2e/browser.mjs';
 
@@ -9,6 +9,8 @@ const BATCHES = Number(process.env.BATCHES ?? 3);
 const BATCH_SIZE = Number(process.env.BATCH_SIZE ?? 16);
 // The shipped model to fine-tune (the page's default unless MODEL names another).
 const MODEL = process.env.MODEL;
+// BACKENDS=cpu skips WebGPU (on SwiftShader, three whole-network EfficientNet steps take over 10 minutes).
+const BACKENDS = (process.env.BACKENDS ?? 'webgpu,cpu').split(',');
 
 async function run(browser, url, backend, trainable) {
   const context = await browser.newContext();
@@ -41,7 +43,7 @@ console.log(`Model: ${MODEL ?? 'the default'}; WebGPU adapter: ${adapter}; batch
 console.log('| backend | what trains | images/s |');
 console.log('|---|---|---|');
 try {
-  for (const backend of ['webgpu', 'cpu']) {
+  for (const backend of BACKENDS) {
     for (const trainable of ['head', 'whole']) {
       const { actual, speed } = await run(browser, server.url, backend, trainable);
       const label = actual === 'webgpu' ? 'WebGPU' : 'CPU (flex, wasm)';

@@ -22,9 +22,9 @@ out="$(mktemp)"
   echo "$(chromium --version 2>/dev/null | head -1) with \`$CHROMIUM_FLAGS\`. WebGPU runtimes only."
   ONLY=burn-webgpu,ort-webgpu,tfjs-webgpu node bench/inference.mjs "$BENCH_SITE" efficientnet-lite0 seed-cnn
   echo
-  echo "Fine-tuning in the page (the seed CNN, demo set, batch 16, three steps per run):"
+  echo "Fine-tuning in the page on WebGPU (the default model, demo set, batch 16, three steps per run):"
   echo
-  node scripts/bench-finetune.mjs
+  BACKENDS=webgpu node scripts/bench-finetune.mjs
 } | tee "$out"
 cat "$out" >> BENCHMARKS.md
 echo "appended to BENCHMARKS.md"

@@ -1,6 +1,6 @@
 // Page benchmark in headless Chromium, with the default model: bytes over the wire, cold load → first prediction, and
 // the median inference time over 20 runs after a warm-up, on WebGPU (SwiftShader here) and on
-// the CPU backend. Prints a Markdown table. Run through scripts/bench-page.sh.
+// the CPU backend. Prints a Markdown table. Run through scripts/bench.sh (it needs the release build in dist/).
 import { readFile, readdir } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { serveDist, launchChromium, ClassifierPage } from '../tests/e2e/browser.mjs';
@@ -61,6 +61,6 @@ console.log('| backend | page interactive (ms) | cold load → first prediction 
 console.log('|---|---|---|---|---|---|');
 for (const webgpu of [true, false]) {
   const r = await measure(webgpu);
-  const label = r.backend === 'webgpu' ? `WebGPU${process.env.GPU_NAME ? ` (${process.env.GPU_NAME})` : ' (SwiftShader, no GPU)'}` : 'CPU (ndarray, wasm)';
+  const label = r.backend === 'webgpu' ? `WebGPU${process.env.GPU_NAME ? ` (${process.env.GPU_NAME})` : ' (SwiftShader, no GPU)'}` : 'CPU (flex, wasm)';
   console.log(`| ${label} | ${r.interactive} | ${r.firstPrediction} | ${median(r.times).toFixed(1)} | ${Math.min(...r.times).toFixed(1)}–${Math.max(...r.times).toFixed(1)} | ${r.times.length} |`);
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Runs every benchmark on this machine and writes BENCHMARKS.md (installing what is missing:
 # Chromium, the npm peers, the Python peers, the builds):
-#   1. browser inference: Burn (ndarray, WebGPU) vs ONNX Runtime Web and TensorFlow.js (wasm,
+#   1. browser inference: Burn (flex, ndarray, WebGPU) vs ONNX Runtime Web and TensorFlow.js (wasm,
 #      WebGPU each) on the same exported network, weights and input (bench/inference.mjs);
 #   2. native training: Burn (flex, ndarray, wgpu) vs Keras and PyTorch on the CPU, the same
 #      network and batch (benches/train_throughput.rs, bench/training/peers.py);
 #   3. the page: bytes over the wire, cold load → first prediction (scripts/bench-page.mjs),
 #      and fine-tuning steps (scripts/bench-finetune.mjs).
 # A machine with a real GPU appends its WebGPU figures with scripts/bench-gpu.sh.
-# Usage: scripts/bench.sh [DATA_DIR]   (RUNS=20 inference runs, STEPS=6 training steps)
+# Usage: scripts/bench.sh [DATA_DIR]   (RUNS=20 inference runs, STEPS=6 training steps,
+# SECTIONS="inference training page" to run some of them)
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
-data="${1:-../shared/data/bone-break}"
+data="$(realpath -m "${1:-../shared/data/bone-break}")"
+[ -d "$data" ] || { echo "no data folder at $data: pass the bone-break folder as the first argument" >&2; exit 2; }
+sections="${SECTIONS:-inference training page}"
+want() { [[ " $sections " == *" $1 "* ]]; }
 steps="${STEPS:-6}"
 need_debs chromium mesa-vulkan-drivers libvulkan1
 need_web_tools
@@ -26,13 +30,14 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Every figure in one run on one machine:"
+  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Every figure on one machine:"
   echo "$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), no GPU"
-  echo "(wgpu on Mesa's $(vulkaninfo --summary 2>/dev/null | awk -F= '/deviceName/ { print $2; exit }' | xargs || echo llvmpipe), WebGPU on SwiftShader)."
+  echo "(native wgpu on Mesa's software Vulkan, lavapipe; WebGPU in Chromium on SwiftShader)."
   echo
   echo "Versions: $(rustc --version | cut -d' ' -f1-2), Burn 0.22.1, $(chromium --version 2>/dev/null | head -1),"
   echo "ONNX Runtime Web $(version onnxruntime-web), TensorFlow.js $(version @tensorflow/tfjs), Node.js $(node --version),"
   echo "$("$BENCH_VENV/bin/python" -c 'import tensorflow as tf, torch, keras; print(f"TensorFlow {tf.__version__} (Keras {keras.__version__}), PyTorch {torch.__version__}")' 2>/dev/null)."
+  if want inference; then
   echo
   echo "## Browser inference"
   echo
@@ -47,6 +52,8 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "is measured on the CPU runtimes only."
   WEBGPU_BATCH_RUNS="${WEBGPU_BATCH_RUNS:-5}" node bench/inference.mjs "$BENCH_SITE" efficientnet-lite0
   ONLY=burn-flex,burn-ndarray,ort-wasm,tfjs-wasm node bench/inference.mjs "$BENCH_SITE" seed-cnn
+  fi
+  if want training; then
   echo
   echo "## Native training"
   echo
@@ -58,7 +65,7 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "|---|---|---|---|---|---|---|"
   rows=()
   for backend in flex cpu wgpu; do
-    rows+=("$(cargo bench --locked --bench train_throughput -q -- "$backend" --data "$data" --steps "$steps" 2>/dev/null)")
+    rows+=("$(cargo bench --locked --bench train_throughput -q -- "$backend" --data "$data" --steps "$steps")")
   done
   for framework in keras torch; do
     rows+=("$("$BENCH_VENV/bin/python" bench/training/peers.py "$framework" "$data" "$steps" 2>/dev/null)")
@@ -71,6 +78,8 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
     esac
     echo "| $name | $batch | $n | $ips | $ms | $mem | $(awk -v a="$ips" -v k="$keras" 'BEGIN { printf "%.2f", a / k }') |"
   done
+  fi
+  if want page; then
   echo
   echo "## The page"
   echo
@@ -81,10 +90,12 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "|---|---|---|"
   node scripts/bench-page.mjs
   echo
-  echo "Fine-tuning in the page: the demo set, batch 16, each run stopped after its third step;"
-  echo "images/s as the page reports it (the first step's warm-up included)."
+  echo "Fine-tuning in the page on the CPU backend: the demo set, batch 16, each run stopped after its"
+  echo "third step; images/s as the page reports it (the first step's warm-up included). WebGPU fine-tuning"
+  echo "is measured by scripts/bench-gpu.sh on a machine with a GPU."
   echo
-  node scripts/bench-finetune.mjs
+  BACKENDS=cpu node scripts/bench-finetune.mjs
+  fi
 } | tee "$out"
 mv "$out" BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
