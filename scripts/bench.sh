@@ -31,8 +31,14 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "# Benchmarks"
   echo
   echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Every figure on one machine:"
-  echo "$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), no GPU"
-  echo "(native wgpu on Mesa's software Vulkan, lavapipe; WebGPU in Chromium on SwiftShader)."
+  gpu="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)"
+  if [ -n "$gpu" ]; then
+    echo "$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), GPU: $gpu"
+    echo "(WebGPU rows here use Chromium's default adapter; scripts/bench-gpu.sh passes the Vulkan flags)."
+  else
+    echo "$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), no GPU"
+    echo "(native wgpu on Mesa's software Vulkan, lavapipe; WebGPU in Chromium on SwiftShader)."
+  fi
   echo
   echo "Versions: $(rustc --version | cut -d' ' -f1-2), Burn 0.22.1, $(chromium --version 2>/dev/null | head -1),"
   echo "ONNX Runtime Web $(version onnxruntime-web), TensorFlow.js $(version @tensorflow/tfjs), Node.js $(node --version),"
