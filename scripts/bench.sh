@@ -64,7 +64,7 @@ version() { node -p "require('./node_modules/$1/package.json').version"; }
   echo "## Native training"
   echo
   echo "The reference notebook's CNN (256x256 inputs, batch 32, Adam 5e-4), one training step on 32 X-rays"
-  echo "from \`$data\`, $steps timed steps after one warm-up step, one process per row (peak RSS is that"
+  echo "from \`$(basename "$data")\`, $steps timed steps after one warm-up step, one process per row (peak RSS is that"
   echo "process's own, framework included)."
   echo
   echo "| framework | batch | steps | images/s | ms/step | peak RSS (MiB) | × Keras |"
