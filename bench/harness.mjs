@@ -4,12 +4,10 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
-import { launchChromium } from '../tests/e2e/browser.mjs';
+import { launchChromium, TYPES } from '../tests/e2e/browser.mjs';
 
 /** The runtimes, in the order the tables list them. */
 export const RUNTIMES = ['burn-flex', 'burn-ndarray', 'burn-webgpu', 'ort-wasm', 'ort-webgpu', 'tfjs-wasm', 'tfjs-webgpu'];
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 /**
  * `site` is what `scripts/bench.sh`'s `build_bench_site` made: `ours/` (wasm-bindgen output)

@@ -49,7 +49,7 @@ mod network {
             Ok(Network { model: Rc::new(model), device, backend: adapter, side: card.input.width })
         }
 
-        /// The adapter's name ("ndarray" on the CPU).
+        /// The GPU adapter's name, or the CPU backend's ("flex", "ndarray").
         pub fn backend(&self) -> String {
             self.backend.clone()
         }

@@ -1,6 +1,6 @@
 //! A [`Graph`] as `layers.json` plus `weights.bin` (all weights, little-endian `f32`, one
 //! after another): a description any runtime can rebuild the network from. The TensorFlow.js
-//! peer of the benchmarks (`bench/peers/tfjs-model.mjs`) does, the way TensorFlow.js'
+//! peer of the benchmarks (`bench/browser/tfjs-model.mjs`) does, the way TensorFlow.js'
 //! converter would lay the network out (batch norm folded into the convolutions, NHWC).
 //!
 //! Each op is `{"op": "conv" | "batch_norm" | …, …}`; each weight is
@@ -8,14 +8,14 @@
 
 use serde_json::{json, Value};
 
-use super::{Graph, Op, Weight};
+use super::{f32_le_bytes, Graph, Op, Weight};
 
 /// `(layers.json, weights.bin)`.
 pub fn write(graph: &Graph) -> (String, Vec<u8>) {
     let mut bin: Vec<u8> = Vec::new();
     let mut weight = |w: &Weight| {
         let offset = bin.len() / 4;
-        bin.extend(w.values.iter().flat_map(|v| v.to_le_bytes()));
+        bin.extend(f32_le_bytes(&w.values));
         json!({ "name": w.name, "shape": w.shape, "offset": offset })
     };
     let ops: Vec<Value> = graph

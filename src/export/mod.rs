@@ -4,7 +4,7 @@
 //! The network is first flattened into a [`Graph`]: the inference-time operations in order,
 //! with their weights as plain `f32` arrays in Burn's layouts (NCHW activations, OIHW kernels,
 //! `[in, out]` dense weights). [`onnx::write`] turns it into an ONNX model; [`layers`] writes
-//! it as JSON plus one little-endian `f32` file, which `bench/peers/tfjs-model.mjs` builds
+//! it as JSON plus one little-endian `f32` file, which `bench/browser/tfjs-model.mjs` builds
 //! into TensorFlow.js operations. Dropout is left out (it is the identity at inference).
 
 pub mod layers;
@@ -64,8 +64,8 @@ pub struct Graph {
     pub ops: Vec<Op>,
 }
 
-/// Flattens `model` into a [`Graph`] for `side`x`side` inputs, reading its weights (native:
-/// the reads are synchronous).
+/// Flattens `model` into a [`Graph`] for the project's `INPUT_SIZE` inputs, reading its
+/// weights (native: the reads are synchronous).
 pub fn graph(model: &Classifier) -> Result<Graph, String> {
     let mut builder = Builder { ops: Vec::new(), side: INPUT_SIZE };
     let name = match model {
@@ -90,6 +90,11 @@ struct Builder {
     ops: Vec<Op>,
     /// Spatial side of the running activation.
     side: usize,
+}
+
+/// `values` as little-endian bytes, the layout of ONNX's `raw_data`, `weights.bin` and `input.bin`.
+pub fn f32_le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 fn weight<const D: usize>(name: String, tensor: Tensor<D>) -> Weight {

@@ -5,7 +5,7 @@
 //! Batch normalisation stays a `BatchNormalization` node; runtimes fold it into the
 //! convolution themselves when they load the model.
 
-use super::{Graph, Op, Weight};
+use super::{f32_le_bytes, Graph, Op, Weight};
 
 /// Field numbers of `onnx.proto` used here.
 mod field {
@@ -117,8 +117,7 @@ fn tensor(name: &str, shape: &[usize], values: &[f32]) -> Message {
         m.int(field::TENSOR_DIMS, d as u64);
     }
     m.int(field::TENSOR_DATA_TYPE, FLOAT).string(field::TENSOR_NAME, name);
-    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    m.bytes(field::TENSOR_RAW_DATA, &raw);
+    m.bytes(field::TENSOR_RAW_DATA, &f32_le_bytes(values));
     m
 }
 

@@ -97,10 +97,7 @@ impl ConvBn {
 
 
     fn fold_batch_norm(self) -> Self {
-        match self.norm {
-            Some(norm) => ConvBn { conv: fold_batch_norm(self.conv, norm), norm: None, ..self },
-            None => self,
-        }
+        ConvBn { conv: fold_batch_norm(self.conv, self.norm), norm: None, ..self }
     }
 }
 

@@ -26,8 +26,10 @@ pub const KERAS_BN_EPSILON: f64 = 1e-3;
 pub const KERAS_BN_MOMENTUM: f64 = 0.01;
 
 /// `conv` followed by `norm` (with its running statistics) as one convolution:
-/// w' = w·s and b' = (b − μ)·s + β per output channel, with s = γ / √(σ² + ε).
-pub fn fold_batch_norm(conv: Conv2d, norm: BatchNorm) -> Conv2d {
+/// w' = w·s and b' = (b − μ)·s + β per output channel, with s = γ / √(σ² + ε). Without a
+/// norm (already folded) the convolution is returned as it is.
+pub fn fold_batch_norm(conv: Conv2d, norm: Option<BatchNorm>) -> Conv2d {
+    let Some(norm) = norm else { return conv };
     let channels = conv.weight.dims()[0];
     let scale = norm.gamma.val() / norm.running_var.value().add_scalar(norm.epsilon).sqrt();
     let bias = match &conv.bias {

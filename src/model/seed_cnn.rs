@@ -113,10 +113,7 @@ impl SeedCnn {
     /// The same function with each batch norm folded into its convolution (inference only;
     /// see [`super::fold_batch_norm`]).
     pub fn fold_batch_norm(self) -> Self {
-        let fold = |b: ConvBlock| match b.norm {
-            Some(norm) => ConvBlock { conv: super::fold_batch_norm(b.conv, norm), norm: None, ..b },
-            None => b,
-        };
+        let fold = |b: ConvBlock| ConvBlock { conv: super::fold_batch_norm(b.conv, b.norm), norm: None, ..b };
         SeedCnn { blocks: self.blocks.into_iter().map(fold).collect(), ..self }
     }
 

@@ -22,8 +22,8 @@ pub async fn open(wanted: BackendKind) -> Result<OpenedBackend, String> {
 
 /// Burn's flex CPU backend (im2col + matrix products with wasm SIMD128): slower than a GPU,
 /// but works in every browser with WebAssembly. It replaced ndarray here, which classified
-/// EfficientNet-Lite0 in 92 ms against flex's 78 ms (`scripts/bench.sh`, BENCHMARKS.md) and
-/// trains convolutions far slower (direct loops for the input gradient).
+/// EfficientNet-Lite0 in 91.2 ms against flex's 56.3 ms (`scripts/bench.sh`, BENCHMARKS.md)
+/// and trains convolutions far slower (direct loops for the input gradient).
 pub fn cpu() -> OpenedBackend {
     OpenedBackend { device: Device::flex(), kind: BackendKind::Cpu, adapter: "flex".into() }
 }

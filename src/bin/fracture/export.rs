@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use bone_fracture::data::{decode_xray, images_to_tensor};
-use bone_fracture::export::{graph, layers, onnx};
+use bone_fracture::export::{f32_le_bytes, graph, layers, onnx};
 use bone_fracture::store::load_model_dir;
 use clap::Args;
 
@@ -45,7 +45,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     let xray = decode_xray(&bytes).map_err(|e| format!("{}: {e}", args.image.display()))?;
     let input = images_to_tensor([&xray], &device);
     let values = input.clone().into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    write("input.bin", &values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
+    write("input.bin", &f32_le_bytes(&values))?;
     let logits = model.forward(input).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
     let reference = serde_json::json!({
         "model": card.id, "architecture": graph.name, "image": args.image.file_name().map(|n| n.to_string_lossy()),
