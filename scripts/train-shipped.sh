@@ -2,7 +2,8 @@
 # Reproduces public/models/ from the data: the seed CNN on the group split (the shipped
 # weights), the CNN on the notebook's random split and the MLP on both (metrics only), then
 # gathers their metrics into public/models/seed-cnn/model.json; then EfficientNet-Lite0 from
-# ImageNet weights (the default model), its recipe's 5-fold cross-validation, and index.json.
+# ImageNet weights (the default model), its recipe's 5-fold cross-validation, and index.json;
+# last, gallery.json and public/gallery/ for the page's analysis views.
 # Usage: scripts/train-shipped.sh [DATA_DIR] [BACKEND]   (BACKEND: flex (default), cpu, wgpu)
 # One run at a time: the flex backend already uses every core.
 set -euo pipefail
@@ -26,3 +27,7 @@ train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 
 "$fracture" cv "${efficientnet[@]}" --data "$data" --backend "$backend" --out runs/cv-efficientnet 2>runs/cv-efficientnet.log
 "$fracture" publish --model public/models/efficientnet-lite0 --runs public/models/seed-cnn \
   --cv runs/cv-efficientnet/cv.json --index public/models/index.json --default efficientnet-lite0
+# The analysis views' thumbnails and each shipped model's answers on its validation images.
+for model in seed-cnn efficientnet-lite0; do
+  "$fracture" gallery --model "public/models/$model" --data "$data" --backend "$backend"
+done

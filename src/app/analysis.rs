@@ -1,16 +1,20 @@
 //! The reference notebook's analysis views for the model in use: its training curves (from the
-//! `metrics.jsonl` next to its weights), per-class precision, recall and F1, and the confusion
-//! matrix of its group-split validation images.
+//! `metrics.jsonl` next to its weights), per-class precision, recall and F1, a confusion matrix
+//! whose cells open their X-rays, predicted vs actual for every validation X-ray and a grid of
+//! training X-rays (from the `gallery.json` next to its weights).
 
 use leptos::prelude::*;
 
+use super::confusion::ConfusionMatrix;
+use super::dataset_views::{Filter, TrainingGrid, ValidationGrid};
 use super::engine_link::{use_engine, ModelState};
 use super::finetune::charts::{LineChart, Series};
 use crate::fetch::fetch_bytes;
+use crate::store::{Gallery, GALLERY_FILE};
 use crate::train::{EpochReport, Evaluation};
 use crate::worker::weights::MODELS_URL;
 
-/// Curves, per-class table and confusion matrix; empty until a model is ready.
+/// Curves, per-class table, confusion matrix and image grids; empty until a model is ready.
 #[component]
 pub fn AnalysisViews() -> impl IntoView {
     let link = use_engine();
@@ -18,20 +22,24 @@ pub fn AnalysisViews() -> impl IntoView {
         ModelState::Ready { card, .. } => Some(*card),
         _ => None,
     };
-    // The shipped model in use, if it is one: its folder holds the per-epoch log.
-    let log_url = move || {
+    // The shipped model in use, if it is one: its folder holds the per-epoch log and the gallery.
+    let shipped_file = move |name: &'static str| {
         let card = card()?;
         let (models, _) = link.shipped.get();
         let model = models.into_iter().find(|m| m.id == card.id)?;
-        Some(format!("{MODELS_URL}/{}metrics.jsonl", model.path))
+        Some(format!("{MODELS_URL}/{}{name}", model.path))
     };
     let history = LocalResource::new(move || {
-        let url = log_url();
+        let url = shipped_file("metrics.jsonl");
         async move {
             let bytes = fetch_bytes(&url?).await.ok()?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             Some(text.lines().filter_map(|line| serde_json::from_str::<EpochReport>(line).ok()).collect::<Vec<_>>())
         }
+    });
+    let gallery = LocalResource::new(move || {
+        let url = shipped_file(GALLERY_FILE);
+        async move { serde_json::from_slice::<Gallery>(&fetch_bytes(&url?).await.ok()?).ok() }
     });
     let curves = move |pick: fn(&EpochReport) -> (f64, f64)| {
         Signal::derive(move || {
@@ -58,20 +66,28 @@ pub fn AnalysisViews() -> impl IntoView {
             .into_any(),
             _ => view! { <p>"Only the shipped models carry their training log."</p> }.into_any(),
         }}
-        {move || card().and_then(|card| card.metrics.get("group").cloned()).map(|run| view! {
-            <ClassTables evaluation=run.validation />
-        })}
+        {move || {
+            let run = card()?.metrics.get("group").cloned()?;
+            // Wait for the gallery's answer, so the tables are drawn once.
+            let gallery = gallery.get()?;
+            Some(view! { <ClassTables evaluation=run.validation gallery /> })
+        }}
     }
 }
 
-/// Per-class metrics and the confusion matrix of one evaluation.
+/// Per-class metrics and the confusion matrix of the group-split validation X-rays, and the
+/// images behind them. With a gallery, the figures are recomputed from the shipped weights'
+/// predictions stored in it (f16 weights can move a near-tie against the card's f32 figures).
 #[component]
-fn ClassTables(evaluation: Evaluation) -> impl IntoView {
-    let short = |name: &str| name.replace(" fracture", "").replace(" Fracture", "");
-    let names: Vec<String> = evaluation.per_class.iter().map(|m| short(&m.class)).collect();
-    let header = names.clone();
+fn ClassTables(evaluation: Evaluation, gallery: Option<Gallery>) -> impl IntoView {
+    let (evaluation, source) = match &gallery {
+        Some(g) => (g.validation_metrics(), "the shipped weights' answers"),
+        None => (evaluation, "the training run's final evaluation"),
+    };
+    let filter = RwSignal::new(Filter::All);
     view! {
         <h3>{format!("Per class, on the {} group-split validation X-rays", evaluation.n)}</h3>
+        <p>{format!("From {source}.")}</p>
         <table class="metrics" data-testid="per-class-table">
             <thead><tr><th>"Class"</th><th>"Precision"</th><th>"Recall"</th><th>"F1"</th><th>"Images"</th></tr></thead>
             <tbody>
@@ -87,21 +103,20 @@ fn ClassTables(evaluation: Evaluation) -> impl IntoView {
             </tbody>
         </table>
         <h3>"Confusion matrix"</h3>
-        <p>"Rows: the actual class; columns: the model's first choice. The diagonal is right."</p>
-        <table class="confusion" data-testid="confusion-matrix">
-            <thead>
-                <tr><th></th>{header.into_iter().map(|n| view! { <th scope="col">{n}</th> }).collect_view()}</tr>
-            </thead>
-            <tbody>
-                {evaluation.confusion.iter().zip(names).enumerate().map(|(actual, (row, name))| view! {
-                    <tr>
-                        <th scope="row">{name}</th>
-                        {row.iter().enumerate().map(|(predicted, &count)| view! {
-                            <td class:diagonal=actual == predicted class:empty=count == 0>{count}</td>
-                        }).collect_view()}
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <p>
+            "Rows: the actual class; columns: the model's first choice. The diagonal is right."
+            {gallery.is_some().then_some(" Click a cell to see its X-rays below.")}
+        </p>
+        <ConfusionMatrix
+            caption=format!("{} validation X-rays", evaluation.n)
+            evaluation
+            testid="confusion-matrix"
+            opened=Signal::derive(move || filter.get().cell())
+            on_open=Callback::new(move |cell| filter.set(Filter::Cell(cell)))
+        />
+        {gallery.map(|g| view! {
+            <ValidationGrid images=g.validation filter />
+            <TrainingGrid images=g.training />
+        })}
     }
 }

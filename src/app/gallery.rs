@@ -37,11 +37,19 @@ pub fn SampleGallery() -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            <p class="credit">
-                "Samples: Bone Break Classification Image Dataset (pkdarabi, Kaggle; Roboflow export), "
-                <a href="https://creativecommons.org/licenses/by/4.0/" rel="license">"CC BY 4.0"</a>"."
-            </p>
+            <DatasetCredit what="Samples" />
         </div>
+    }
+}
+
+/// The dataset's licence asks for this wherever its images are shown.
+#[component]
+pub fn DatasetCredit(what: &'static str) -> impl IntoView {
+    view! {
+        <p class="credit">
+            {what} ": Bone Break Classification Image Dataset (pkdarabi, Kaggle; Roboflow export), "
+            <a href="https://creativecommons.org/licenses/by/4.0/" rel="license">"CC BY 4.0"</a>"."
+        </p>
     }
 }
 

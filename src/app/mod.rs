@@ -5,6 +5,8 @@ mod analysis;
 mod backend_bar;
 mod blobs;
 mod classify;
+mod confusion;
+mod dataset_views;
 mod engine_link;
 mod finetune;
 mod gallery;

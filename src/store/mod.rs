@@ -3,6 +3,7 @@
 //! JSON model card naming the architecture, preprocessing, training run, metrics and the
 //! weights' sha256.
 
+pub mod gallery;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pytorch;
 mod readback;
@@ -20,6 +21,7 @@ use crate::data::INPUT_SIZE;
 use crate::model::{Architecture, Classifier};
 use crate::train::{Calibration, CrossValidation, Evaluation, FineTuned, TrainingConfig};
 
+pub use gallery::{Gallery, Predicted, Thumbnail, GALLERY_FILE};
 pub use readback::{host_copy, weights_to_bytes_async};
 
 /// File name of the weights inside a model folder.

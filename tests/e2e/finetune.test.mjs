@@ -188,7 +188,7 @@ test('CPU backend: a picked folder is counted per class, unknown folders and cor
   assert.match(await app.page.textContent('[data-testid=finetune-skipped]'), /1 files were skipped:.*broken\.jpg: not an image/s);
 
   // A click on a non-empty cell of the "after" matrix shows its images.
-  await app.page.click('[data-testid=confusion-after]:not([disabled])');
+  await app.page.click('[data-testid=confusion-after-cell]:not([disabled])');
   assert.ok(await app.page.$$eval('[data-testid=finetune-cell-images] img', (imgs) => imgs.length) >= 1);
 
   // Closing the section mid-run stops it.

@@ -131,3 +131,45 @@ test("the model card shows the default model's cross-validation, training curves
   assert.equal(cells.reduce((a, b) => a + b, 0), card.metrics.group.validation.n, 'every validation image is counted once');
   await browser.close();
 });
+
+test("the model card's confusion cells open their X-rays; the validation grid shows predicted vs actual; the training grid shows labelled X-rays", async () => {
+  const browser = await launchChromium({ webgpu: false });
+  const app = new ClassifierPage(await (await browser.newContext()).newPage());
+  await app.open(server.url);
+  const folder = `public/models/${index.models.find((m) => m.id === index.default).path}`;
+  const gallery = JSON.parse(await readFile(`${folder}gallery.json`, 'utf8'));
+  const shown = app.page.locator('[data-testid=validation-image]:visible');
+  await app.page.waitForSelector('[data-testid=validation-grid]', { timeout: 30_000 });
+  assert.equal(await shown.count(), gallery.validation.length, 'every validation X-ray at first');
+  // The matrix counts the gallery's answers: each cell's number is the images it opens.
+  const cell = app.page.locator('[data-testid=confusion-matrix-cell]:not([disabled])').filter({ hasNotText: /^0$/ });
+  const offDiagonal = (await cell.evaluateAll((bs) => bs.map((b, i) => [i, b.dataset.actual !== b.dataset.predicted])))
+    .find(([, off]) => off)[0];
+  const button = cell.nth(offDiagonal);
+  const [count, actual, predicted] = await button.evaluate((b) => [Number(b.textContent), b.dataset.actual, b.dataset.predicted]);
+  await button.click();
+  assert.equal(await shown.count(), count, `cell (${actual}, ${predicted}) opens its ${count} X-rays`);
+  for (const figure of await shown.all()) {
+    assert.deepEqual([await figure.getAttribute('data-actual'), await figure.getAttribute('data-predicted')], [actual, predicted]);
+    assert.match(await figure.textContent(), /Actual: .*Model: .*%/);
+  }
+  assert.match(await app.page.textContent('[data-testid=validation-heading]'), /^Actual .+, predicted .+:$/);
+  // Right and wrong split the images; the thumbnails load.
+  await app.page.click('[data-testid=validation-filter]:has-text("Wrong")');
+  const wrong = gallery.validation.filter((v) => v.probabilities.indexOf(Math.max(...v.probabilities)) !== classIndex(v.class)).length;
+  assert.equal(await shown.count(), wrong);
+  assert.equal(await app.page.locator('.xray-thumb.right:visible').count(), 0);
+  const firstImage = shown.first().locator('img');
+  await firstImage.scrollIntoViewIfNeeded();
+  await app.page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await firstImage.elementHandle(), { timeout: 10_000 });
+  // Training X-rays: a few per class, labelled with their class.
+  const training = app.page.locator('[data-testid=training-image]');
+  assert.equal(await training.count(), gallery.training.length);
+  const perClass = await training.evaluateAll((fs) => fs.map((f) => f.dataset.class));
+  assert.equal(new Set(perClass).size, 10, 'every class is in the training grid');
+  assert.match(await app.page.textContent('.model-card'), /CC BY 4\.0/);
+  await browser.close();
+});
+
+const CLASS_ORDER = ['Avulsion', 'Comminuted', 'FractureDislocation', 'Greenstick', 'Hairline', 'Impacted', 'Longitudinal', 'Oblique', 'Pathological', 'Spiral'];
+const classIndex = (name) => CLASS_ORDER.indexOf(name);

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::data::LabelledSet;
 use crate::app::blobs::object_url;
+use crate::app::confusion::ConfusionMatrix;
 use crate::app::engine_link::use_engine;
 use crate::classes::FractureClass;
 use crate::train::{Evaluation, FineTuneReport};
@@ -83,49 +84,18 @@ fn PerClass(before: Evaluation, after: Evaluation) -> impl IntoView {
     }
 }
 
-/// Rows: actual class; columns: predicted class. Cells with images are buttons.
+/// One of the two matrices, sharing `opened` with the other.
 #[component]
 fn Confusion(title: &'static str, evaluation: Evaluation, after: bool, opened: RwSignal<Option<Cell>>) -> impl IntoView {
-    let header = FractureClass::ALL
-        .iter()
-        .map(|c| view! { <th title=c.folder_name()>{abbreviation(*c)}</th> })
-        .collect_view();
-    let rows = evaluation
-        .confusion
-        .iter()
-        .enumerate()
-        .map(|(actual, row)| {
-            let cells = row
-                .iter()
-                .enumerate()
-                .map(|(predicted, &n)| {
-                    let cell = (after, actual, predicted);
-                    view! {
-                        <td class:diagonal=actual == predicted class:empty=n == 0>
-                            <button
-                                data-testid=if after { "confusion-after" } else { "confusion-before" }
-                                data-actual=actual
-                                data-predicted=predicted
-                                disabled=n == 0
-                                class:open=move || opened.get() == Some(cell)
-                                on:click=move |_| opened.set(Some(cell))
-                            >
-                                {n}
-                            </button>
-                        </td>
-                    }
-                })
-                .collect_view();
-            let class = FractureClass::from_index(actual).expect("a row per class");
-            view! { <tr><th title=class.folder_name()>{abbreviation(class)}</th>{cells}</tr> }
-        })
-        .collect_view();
+    let mine = Signal::derive(move || opened.get().filter(|c| c.0 == after).map(|(_, a, p)| (a, p)));
     view! {
-        <table class="confusion">
-            <caption>{title} " (rows: actual, columns: predicted)"</caption>
-            <thead><tr><th></th>{header}</tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <ConfusionMatrix
+            caption=format!("{title} (rows: actual, columns: predicted)")
+            evaluation
+            testid=if after { "confusion-after" } else { "confusion-before" }
+            opened=mine
+            on_open=Callback::new(move |(actual, predicted)| opened.set(Some((after, actual, predicted))))
+        />
     }
 }
 
@@ -168,22 +138,6 @@ fn CellImages(report: FineTuneReport, opened: RwSignal<Option<Cell>>, run_set: R
                 <div class="thumbs">{images}</div>
             </div>
         })
-    }
-}
-
-/// `Fracture Dislocation` → `FD`, `Spiral Fracture` → `Sp`: column headers that fit.
-fn abbreviation(class: FractureClass) -> &'static str {
-    match class {
-        FractureClass::Avulsion => "Av",
-        FractureClass::Comminuted => "Co",
-        FractureClass::FractureDislocation => "FD",
-        FractureClass::Greenstick => "Gr",
-        FractureClass::Hairline => "Ha",
-        FractureClass::Impacted => "Im",
-        FractureClass::Longitudinal => "Lo",
-        FractureClass::Oblique => "Ob",
-        FractureClass::Pathological => "Pa",
-        FractureClass::Spiral => "Sp",
     }
 }
 

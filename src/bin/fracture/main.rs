@@ -12,6 +12,8 @@ mod export;
 #[cfg(not(target_arch = "wasm32"))]
 mod finetune;
 #[cfg(not(target_arch = "wasm32"))]
+mod gallery;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
 #[cfg(not(target_arch = "wasm32"))]
 mod publish;
@@ -44,6 +46,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Write a model as ONNX and as layers.json + weights.bin, for the benchmarks' peers.
     Export(export::ExportArgs),
+    /// Thumbnails of a model's training and validation X-rays with its predictions (gallery.json).
+    Gallery(gallery::GalleryArgs),
     /// Gather training runs into a shipped model's card and write public/models/index.json.
     Publish(publish::PublishArgs),
 }
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Cv(args) => cv::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Export(args) => export::run(args),
+        Command::Gallery(args) => gallery::run(args),
         Command::Publish(args) => publish::run(args),
     };
     match result {
