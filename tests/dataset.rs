@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use bone_fracture::data::{load_folder, split, LoadError, SplitKind};
+use bone_fracture::data::{load_folder, split, Framing, LoadError, SplitKind};
 use bone_fracture::FractureClass;
 
 fn write(dir: &std::path::Path, class: &str, file: &str, bytes: &[u8]) {
@@ -26,7 +26,7 @@ fn class_folders_and_manifest_become_labelled_groups() {
          Spiral Fracture,a.png,Train,7,x,40,30\nSpiral Fracture,b.png,Test,7,y,30,40\n",
     )
     .unwrap();
-    let dataset = load_folder(dir.path()).unwrap();
+    let dataset = load_folder(dir.path(), Framing::Whole).unwrap();
     assert_eq!(dataset.items.len(), 3);
     assert_eq!(dataset.skipped.len(), 1);
     assert!(dataset.skipped[0].0.ends_with("broken.jpg"));
@@ -51,18 +51,18 @@ fn class_folders_and_manifest_become_labelled_groups() {
 fn unknown_and_empty_class_folders_name_the_expected_classes() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Stress fracture", "a.png", &common::synthetic_png(1, 20, 20));
-    let err = load_folder(dir.path()).unwrap_err();
+    let err = load_folder(dir.path(), Framing::Whole).unwrap_err();
     assert!(matches!(err, LoadError::UnknownClass { .. }), "{err}");
     assert!(err.to_string().contains("\"Hairline Fracture\""), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("Oblique fracture")).unwrap();
-    let err = load_folder(dir.path()).unwrap_err();
+    let err = load_folder(dir.path(), Framing::Whole).unwrap_err();
     assert!(matches!(err, LoadError::EmptyClass { .. }), "{err}");
     assert!(err.to_string().contains("\"Oblique fracture\""), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Oblique fracture", "only-bad.png", b"not a png");
-    let err = load_folder(dir.path()).unwrap_err();
+    let err = load_folder(dir.path(), Framing::Whole).unwrap_err();
     assert!(matches!(err, LoadError::EmptyClass { .. }), "a class whose files all fail to decode: {err}");
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
-use crate::data::SplitKind;
+use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
 use crate::train::{CrossValidation, MeanSd, Trainable};
 
@@ -41,7 +41,14 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             <dt>"Network"</dt>
             <dd>{format!("{} — {} parameters (including batch-norm statistics)", card.name, thousands(card.parameters))}</dd>
             <dt>"Input"</dt>
-            <dd>{format!("{}×{} RGB; {}; {}", card.input.width, card.input.height, card.input.resize, card.input.scale)}</dd>
+            <dd>{format!(
+                "{}×{} RGB; {}{}; {}",
+                card.input.width,
+                card.input.height,
+                if card.input.framing == Framing::TrimBars { "flat padding bars trimmed, then " } else { "" },
+                card.input.resize,
+                card.input.scale
+            )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
                 "Adam, learning rate {}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}",

@@ -11,6 +11,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use crate::data::dicom::{decode_dicom, is_dicom};
+use crate::data::trim::{trim_bars, Framing};
 
 /// Side length of the square model input, in pixels.
 pub const INPUT_SIZE: usize = 256;
@@ -53,14 +54,22 @@ pub enum DecodeError {
     DicomCompression(String),
 }
 
-/// Decodes an image file's bytes and preprocesses it for the models.
+/// Decodes an image file's bytes and preprocesses it for the models, whole.
 pub fn decode_xray(bytes: &[u8]) -> Result<Xray, DecodeError> {
+    decode_xray_framed(bytes, Framing::Whole)
+}
+
+/// Decodes an image file's bytes and preprocesses it for a model trained with `framing`.
+pub fn decode_xray_framed(bytes: &[u8], framing: Framing) -> Result<Xray, DecodeError> {
     let image = decode_upright(bytes)?;
     let original_size = (image.width(), image.height());
     if original_size.0 == 0 || original_size.1 == 0 {
         return Err(DecodeError::NoPixels { width: original_size.0, height: original_size.1 });
     }
-    let rgb = image.to_rgb8();
+    let rgb = match framing {
+        Framing::Whole => image.to_rgb8(),
+        Framing::TrimBars => trim_bars(image.to_rgb8()),
+    };
     Ok(Xray { pixels: resize_bilinear_chw(&rgb, INPUT_SIZE), original_size })
 }
 

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::classes::FractureClass;
-use crate::data::decode::{decode_xray, Xray};
+use crate::data::decode::{decode_xray_framed, Xray};
+use crate::data::trim::Framing;
 
 /// One decoded, labelled image.
 #[derive(Debug, Clone)]
@@ -53,14 +54,14 @@ impl Dataset {
     }
 }
 
-/// Reads and decodes every image under `dir`'s class folders, once.
+/// Reads and decodes every image under `dir`'s class folders, once, framed as `framing`.
 ///
 /// Unknown or empty class folders are errors naming the expected classes; files that do not
 /// decode are skipped and listed in [`Dataset::skipped`] (and logged as warnings).
-pub fn load_folder(dir: &Path) -> Result<Dataset, LoadError> {
+pub fn load_folder(dir: &Path, framing: Framing) -> Result<Dataset, LoadError> {
     let groups = read_manifest(&dir.join("manifest.csv"))?;
     let files = list_class_files(dir)?;
-    let decoded = decode_files(&files);
+    let decoded = decode_files(&files, framing);
     let mut dataset = Dataset::default();
     for ((class, path, file), result) in files.into_iter().zip(decoded) {
         match result {
@@ -133,10 +134,10 @@ fn is_hidden(name: &str) -> bool {
 }
 
 /// Decodes files on all cores; the result is in the order of `files`.
-fn decode_files(files: &[(FractureClass, PathBuf, String)]) -> Vec<Result<Xray, String>> {
+fn decode_files(files: &[(FractureClass, PathBuf, String)], framing: Framing) -> Vec<Result<Xray, String>> {
     let decode = |path: &PathBuf| -> Result<Xray, String> {
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        decode_xray(&bytes).map_err(|e| e.to_string())
+        decode_xray_framed(&bytes, framing).map_err(|e| e.to_string())
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
     let chunk = files.len().div_ceil(threads).max(1);

@@ -9,11 +9,13 @@ mod dicom_lengths;
 pub mod folder;
 pub mod guard;
 pub mod split;
+pub mod trim;
 
 pub use augment::augment;
 #[cfg(feature = "burn")]
 pub use batch::images_to_tensor;
-pub use decode::{decode_xray, DecodeError, Xray, INPUT_SIZE};
+pub use decode::{decode_xray, decode_xray_framed, DecodeError, Xray, INPUT_SIZE};
 pub use guard::unlike_an_xray;
 pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};
 pub use split::{group_folds, split, Split, SplitKind};
+pub use trim::Framing;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::classes::FractureClass;
-use crate::data::INPUT_SIZE;
+use crate::data::{Framing, INPUT_SIZE};
 use crate::model::{Architecture, Classifier};
 use crate::train::{Calibration, CrossValidation, Evaluation, FineTuned, TrainingConfig};
 
@@ -38,6 +38,9 @@ pub struct InputSpec {
     pub layout: String,
     pub resize: String,
     pub scale: String,
+    /// Flat padding bars trimmed before resizing, or not (cards without it: the whole image).
+    #[serde(default)]
+    pub framing: Framing,
 }
 
 impl Default for InputSpec {
@@ -49,6 +52,7 @@ impl Default for InputSpec {
             layout: "NCHW, RGB".into(),
             resize: "bilinear, half-pixel centres, no antialiasing (tf.image.resize)".into(),
             scale: "pixel / 255, in [0, 1]".into(),
+            framing: Framing::Whole,
         }
     }
 }
@@ -130,7 +134,7 @@ impl ModelCard {
             id: id.into(),
             name: name.into(),
             classes: FractureClass::ALL.iter().map(|c| c.folder_name().to_string()).collect(),
-            input: InputSpec::default(),
+            input: InputSpec { framing: training.framing, ..InputSpec::default() },
             architecture: training.architecture.clone(),
             parameters: model.num_params(),
             training,

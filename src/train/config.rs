@@ -3,7 +3,7 @@
 use burn::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::data::SplitKind;
+use crate::data::{Framing, SplitKind};
 use crate::model::Architecture;
 
 /// A training run's settings. Defaults are the reference notebook's.
@@ -37,6 +37,9 @@ pub struct TrainingConfig {
     /// counts as much as the others (`n / (classes × count)`).
     #[serde(default)]
     pub class_weighted: bool,
+    /// Flat padding bars trimmed from every image before resizing ([`crate::data::trim`]).
+    #[serde(default)]
+    pub framing: Framing,
 }
 
 /// Which part of a network a run trains.
@@ -78,6 +81,7 @@ impl TrainingConfig {
             augment: false,
             label_smoothing: 0.0,
             class_weighted: false,
+            framing: Framing::Whole,
         }
     }
 

@@ -12,7 +12,7 @@ use super::backend::{self, OpenedBackend};
 use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
 use super::protocol::ShippedModel;
 use super::weights::{fetch_index, fetch_shipped_model, FetchedModel, ModelIndex};
-use crate::data::{decode_xray, unlike_an_xray, Xray, INPUT_SIZE};
+use crate::data::{decode_xray_framed, unlike_an_xray, Framing, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
 use crate::train::{apply_temperature, predict, predict_with_heatmap, TrainError};
@@ -262,7 +262,9 @@ impl Engine {
 
     async fn classify(&self, seq: u64, bytes: &[u8]) -> Result<Prediction, Failure> {
         let started = Instant::now();
-        let xray = decode_xray(bytes).map_err(|e| Failure::Message(e.to_string()))?;
+        // As the model was trained: the card says whether padding bars are trimmed first.
+        let framing = self.active.as_ref().map_or(Framing::Whole, |m| m.card.input.framing);
+        let xray = decode_xray_framed(bytes, framing).map_err(|e| Failure::Message(e.to_string()))?;
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };

@@ -10,7 +10,7 @@ use web_time::Instant;
 use super::engine::{send, ActiveModel, Engine, LoadedModel};
 use super::protocol::{BackendKind, Event, LabelledFile, ModelFiles, Request};
 use crate::classes::FractureClass;
-use crate::data::{decode_xray, LabelledXray};
+use crate::data::{decode_xray_framed, LabelledXray};
 use crate::store::{classifier_from_bytes, weights_to_bytes_async, ModelCard};
 use crate::train::{fine_tune, held_out_split, BatchReport, EpochReport, FineTuneOptions, TrainObserver, Trainable};
 
@@ -95,7 +95,7 @@ impl Engine {
                 skipped.push((file.name.clone(), format!("class index {} does not exist", file.class)));
                 continue;
             };
-            match decode_xray(&file.bytes) {
+            match decode_xray_framed(&file.bytes, base_card.input.framing) {
                 Ok(xray) => {
                     images.push(LabelledXray { xray, class, group: file.group.clone(), file: file.name.clone() });
                     origin.push(i);

@@ -54,7 +54,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
     let device = args.backend.device()?;
     let config = args.recipe.config(SplitKind::Group, 0.1);
     eprintln!("decoding {} …", args.data.display());
-    let dataset = load_folder(&args.data).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, config.framing).map_err(|e| e.to_string())?;
     let classes: Vec<_> = dataset.items.iter().map(|i| i.class).collect();
     let groups: Vec<_> = dataset.items.iter().map(|i| i.group.clone()).collect();
     let folds = group_folds(&classes, &groups, args.folds, config.seed);

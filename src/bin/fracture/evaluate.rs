@@ -30,7 +30,7 @@ pub struct EvaluateArgs {
 pub fn run(args: EvaluateArgs) -> Result<(), String> {
     let device = args.backend.device()?;
     let (card, model) = load_model_dir(&args.model, &device).map_err(|e| e.to_string())?;
-    let dataset = load_folder(&args.data).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, card.input.framing).map_err(|e| e.to_string())?;
     for (path, reason) in &dataset.skipped {
         eprintln!("warning: skipped {}: {reason}", path.display());
     }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::data::{decode_xray, images_to_tensor};
+use bone_fracture::data::{decode_xray_framed, images_to_tensor};
 use bone_fracture::export::{f32_le_bytes, graph, layers, onnx};
 use bone_fracture::store::load_model_dir;
 use clap::Args;
@@ -42,7 +42,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     write("weights.bin", &weights)?;
 
     let bytes = std::fs::read(&args.image).map_err(|e| format!("{}: {e}", args.image.display()))?;
-    let xray = decode_xray(&bytes).map_err(|e| format!("{}: {e}", args.image.display()))?;
+    let xray = decode_xray_framed(&bytes, card.input.framing).map_err(|e| format!("{}: {e}", args.image.display()))?;
     let input = images_to_tensor([&xray], &device);
     let values = input.clone().into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
     write("input.bin", &f32_le_bytes(&values))?;

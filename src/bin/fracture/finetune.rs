@@ -54,7 +54,7 @@ pub fn run(args: FineTuneArgs) -> Result<(), String> {
     };
     let device = args.backend.device()?;
     let (base_card, base) = load_model_dir(&args.model, &device).map_err(|e| e.to_string())?;
-    let dataset = load_folder(&args.data).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, base_card.input.framing).map_err(|e| e.to_string())?;
     for (path, reason) in &dataset.skipped {
         eprintln!("warning: skipped {}: {reason}", path.display());
     }

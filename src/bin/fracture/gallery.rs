@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use bone_fracture::classes::FractureClass;
-use bone_fracture::data::{decode_xray, Xray};
+use bone_fracture::data::{decode_xray_framed, Xray};
 use bone_fracture::store::{load_model_dir, Gallery, Predicted, Thumbnail, GALLERY_FILE};
 use bone_fracture::train::calibration::apply_all;
 use bone_fracture::train::predict;
@@ -71,7 +71,7 @@ pub fn run(args: GalleryArgs) -> Result<(), String> {
     let mut xrays: Vec<Xray> = Vec::new();
     for row in rows.iter().filter(|r| r.part == "valid") {
         let (image, bytes) = thumbnail(row)?;
-        xrays.push(decode_xray(&bytes).map_err(|e| format!("{}: {e}", row.file))?);
+        xrays.push(decode_xray_framed(&bytes, card.input.framing).map_err(|e| format!("{}: {e}", row.file))?);
         images.push(image);
     }
     let refs: Vec<&Xray> = xrays.iter().collect();

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::data::{LabelledXray, SplitKind};
+use bone_fracture::data::{Framing, LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
 use bone_fracture::train::{fit_source, predict_source, Cached, FitOutcome, Images, Source, TrainError, Trainable, TrainingConfig};
@@ -51,6 +51,10 @@ pub struct Recipe {
     /// Weight each class's loss by its rarity.
     #[arg(long)]
     pub class_weighted: bool,
+    /// Trim flat padding bars from every image before resizing (the card records it, and the
+    /// page and `evaluate` do the same for this model).
+    #[arg(long)]
+    pub trim_bars: bool,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -84,6 +88,7 @@ impl Recipe {
         config.augment = self.augment;
         config.label_smoothing = self.label_smoothing;
         config.class_weighted = self.class_weighted;
+        config.framing = if self.trim_bars { Framing::TrimBars } else { Framing::Whole };
         config
     }
 

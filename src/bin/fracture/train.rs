@@ -52,7 +52,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let device = args.backend.device()?;
 
     eprintln!("decoding {} …", args.data.display());
-    let dataset = load_folder(&args.data).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, config.framing).map_err(|e| e.to_string())?;
     for (path, reason) in &dataset.skipped {
         eprintln!("warning: skipped {}: {reason}", path.display());
     }
