@@ -122,6 +122,22 @@ mod tests {
     }
 
     #[test]
+    fn a_trimming_model_sees_a_padded_file_as_the_unpadded_one() {
+        use crate::data::decode::{decode_xray, decode_xray_framed};
+        let png = |image: &RgbImage| {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            image.write_to(&mut bytes, image::ImageFormat::Png).expect("PNG");
+            bytes.into_inner()
+        };
+        let padded = padded(200, 150, (60, 30, 1));
+        let content = image::imageops::crop_imm(&padded, 60, 30, 200, 150).to_image();
+        let trimmed = decode_xray_framed(&png(&padded), Framing::TrimBars).unwrap();
+        assert_eq!(trimmed.pixels, decode_xray(&png(&content)).unwrap().pixels);
+        assert_eq!(trimmed.original_size, (320, 180), "the file's own size is still reported");
+        assert_ne!(decode_xray(&png(&padded)).unwrap().pixels, trimmed.pixels, "whole framing keeps the bars");
+    }
+
+    #[test]
     fn images_without_bars_and_blank_images_stay_whole() {
         let image = padded(200, 150, (0, 0, 0));
         assert_eq!(content_box(&image), (0, 0, 200, 150));
