@@ -36,7 +36,7 @@ pub struct CvArgs {
 /// The recipe in words, for the report.
 fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> String {
     format!(
-        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {}",
+        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?}",
         config.architecture.name(),
         config.epochs,
         config.batch_size,
@@ -47,6 +47,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         args.recipe.cache_blocks,
         config.label_smoothing,
         config.class_weighted,
+        config.framing,
     ) + &format!(" · seed {}", args.recipe.seed)
 }
 
