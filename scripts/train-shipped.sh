@@ -22,10 +22,11 @@ train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-r
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
   --index public/models/index.json
 # The transfer-learning recipe chosen by cross-validation (README, "Results").
-efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 4 --label-smoothing 0.1 --epochs 12)
+efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 8 --label-smoothing 0.1 --epochs 12)
 train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 2>runs/efficientnet-group.log
+train "${efficientnet[@]}" --split random --out runs/efficientnet-random --no-weights 2>runs/efficientnet-random.log
 "$fracture" cv "${efficientnet[@]}" --data "$data" --backend "$backend" --out runs/cv-efficientnet 2>runs/cv-efficientnet.log
-"$fracture" publish --model public/models/efficientnet-lite0 --runs public/models/seed-cnn \
+"$fracture" publish --model public/models/efficientnet-lite0 --runs runs/efficientnet-random public/models/seed-cnn \
   --cv runs/cv-efficientnet/cv.json --index public/models/index.json --default efficientnet-lite0
 # The analysis views' thumbnails and each shipped model's answers on its validation images.
 for model in seed-cnn efficientnet-lite0; do
