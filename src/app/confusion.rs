@@ -33,12 +33,15 @@ pub fn ConfusionMatrix(
                 .enumerate()
                 .map(|(predicted, &n)| {
                     let cell = (actual, predicted);
+                    let name = |i: usize| FractureClass::from_index(i).map_or("?", |c| c.folder_name());
+                    let label = format!("{n} X-rays: actual {}, predicted {}", name(actual), name(predicted));
                     view! {
                         <td class:diagonal=actual == predicted class:empty=n == 0>
                             <button
                                 data-testid=format!("{testid}-cell")
                                 data-actual=actual
                                 data-predicted=predicted
+                                aria-label=label
                                 disabled=n == 0
                                 class:open=move || opened.get() == Some(cell)
                                 on:click=move |_| on_open.run(cell)

@@ -147,6 +147,7 @@ test("the model card's confusion cells open their X-rays; the validation grid sh
     .find(([, off]) => off)[0];
   const button = cell.nth(offDiagonal);
   const [count, actual, predicted] = await button.evaluate((b) => [Number(b.textContent), b.dataset.actual, b.dataset.predicted]);
+  assert.match(await button.getAttribute('aria-label'), new RegExp(`^${count} X-rays: actual .+, predicted .+$`));
   await button.click();
   assert.equal(await shown.count(), count, `cell (${actual}, ${predicted}) opens its ${count} X-rays`);
   for (const figure of await shown.all()) {
