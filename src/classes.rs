@@ -1,14 +1,16 @@
 //! The ten fracture types, in the fixed order the models' outputs use.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Number of fracture types the models predict.
 pub const NUM_CLASSES: usize = 10;
 
 /// One fracture type. The discriminant is the model's output index; the order is the
 /// alphabetical order of the dataset's folder names, as Keras' `image_dataset_from_directory`
-/// assigns labels, so the indices match the reference notebook's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// assigns labels, so the indices match the reference notebook's. It is written as its folder
+/// name, as in `split.csv` and `model.json`'s `classes` (the Rust name is still read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FractureClass {
     Avulsion,
     Comminuted,
@@ -120,6 +122,22 @@ impl std::fmt::Display for FractureClass {
     }
 }
 
+impl Serialize for FractureClass {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.folder_name())
+    }
+}
+
+/// Reads a folder name or slug, and the Rust names that earlier files were written with.
+impl<'de> Deserialize<'de> for FractureClass {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        FractureClass::from_folder_name(&name)
+            .or_else(|| FractureClass::ALL.into_iter().find(|c| format!("{c:?}") == name))
+            .ok_or_else(|| D::Error::custom(format!("unknown fracture class {name:?}; expected one of {}", FractureClass::expected_folder_names())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +167,15 @@ mod tests {
         assert_eq!(FractureClass::from_folder_name("Fracture-Dislocation"), Some(FractureClass::FractureDislocation));
         assert_eq!(FractureClass::from_folder_name("Stress fracture"), None);
         assert_eq!(FractureClass::from_folder_name("spiral-ish"), None);
+    }
+
+    #[test]
+    fn written_as_its_folder_name_and_read_from_older_spellings() {
+        assert_eq!(serde_json::to_string(&FractureClass::FractureDislocation).unwrap(), "\"Fracture Dislocation\"");
+        for written in ["\"Fracture Dislocation\"", "\"FractureDislocation\"", "\"fracture-dislocation\""] {
+            assert_eq!(serde_json::from_str::<FractureClass>(written).unwrap(), FractureClass::FractureDislocation);
+        }
+        let error = serde_json::from_str::<FractureClass>("\"Stress fracture\"").unwrap_err().to_string();
+        assert!(error.contains("unknown fracture class \"Stress fracture\""), "{error}");
     }
 }

@@ -1,5 +1,5 @@
 //! The shared training step lowers the loss on a tiny batch, on the CPU backend and on wgpu,
-//! and both backends agree.
+//! and both backends agree; its mixup variant is the blend it claims to be.
 
 // `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
 // backend this project runs on.
@@ -7,9 +7,10 @@
 
 mod common;
 
-use bone_fracture::data::Xray;
+use bone_fracture::data::{images_to_tensor, Xray};
 use bone_fracture::model::{Architecture, SeedCnnConfig};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes};
+use bone_fracture::train::mixup::Mix;
 use bone_fracture::train::{Trainer, TrainingConfig};
 use bone_fracture::data::SplitKind;
 use burn::prelude::*;
@@ -27,12 +28,12 @@ fn tiny_batch() -> (Vec<Xray>, Vec<usize>) {
 /// The CPU device's random generator is shared by the tests, which run in parallel.
 static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Loss before and after one step, measured on the same batch.
-fn two_losses(device: &Device, architecture: &Architecture) -> (f32, f32) {
+/// A trainer of `architecture` from seeded weights. They are initialised on the CPU and
+/// materialised through the weights format (parameters are lazy: moved uninitialised, they
+/// would be drawn on the other device), so that every backend and call starts from the same
+/// model.
+fn seeded_trainer(device: &Device, architecture: &Architecture) -> Trainer {
     let config = TrainingConfig::new(architecture.clone(), SplitKind::Group);
-    // Weights are initialised on the CPU from one seed and materialised through the weights
-    // format (parameters are lazy: moved uninitialised, they would be drawn on the other
-    // device), so that every backend starts from the same model.
     let model = {
         let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
         Device::ndarray().seed(7);
@@ -40,7 +41,12 @@ fn two_losses(device: &Device, architecture: &Architecture) -> (f32, f32) {
         let bytes = weights_to_bytes(&fresh).expect("serialising fresh weights");
         classifier_from_bytes(architecture, &bytes, &Device::ndarray()).expect("loading them back")
     };
-    let mut trainer = Trainer::new(model, &config.adam(), config.learning_rate, device);
+    Trainer::new(model, &config.adam(), config.learning_rate, device)
+}
+
+/// Loss before and after one step, measured on the same batch.
+fn two_losses(device: &Device, architecture: &Architecture) -> (f32, f32) {
+    let mut trainer = seeded_trainer(device, architecture);
     let (images, labels) = tiny_batch();
     let images: Vec<&Xray> = images.iter().collect();
     let first = pollster::block_on(trainer.step(&images, &labels)).expect("first step");
@@ -62,4 +68,39 @@ fn one_step_lowers_the_loss_on_wgpu_and_agrees_with_the_cpu() {
     let (cpu_before, cpu_after) = two_losses(&Device::ndarray(), &deterministic_cnn());
     assert!((gpu_before - cpu_before).abs() < 1e-3, "first loss: wgpu {gpu_before}, cpu {cpu_before}");
     assert!((gpu_after - cpu_after).abs() < 1e-2, "after one step: wgpu {gpu_after}, cpu {cpu_after}");
+}
+
+#[test]
+fn a_mixup_step_blends_the_images_and_the_two_labels_losses() {
+    let device = Device::ndarray();
+    let (images, labels) = tiny_batch();
+    let refs: Vec<&Xray> = images.iter().collect();
+    let mix = Mix { lambda: 0.7, partner: vec![2, 0, 3, 1] };
+    let mixed_loss = |mix: &Mix| {
+        let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+        let inputs = images_to_tensor(refs.iter().copied(), &device);
+        pollster::block_on(trainer.step_mixed(inputs, 0, &labels, Some(mix))).expect("a mixup step").loss
+    };
+    // The same blend made on the host, scored once against each side's labels.
+    let blended: Vec<Xray> = (0..labels.len())
+        .map(|i| {
+            let (own, other) = (&images[i].pixels, &images[mix.partner[i]].pixels);
+            let pixels = own.iter().zip(other).map(|(a, b)| mix.lambda * a + (1.0 - mix.lambda) * b).collect();
+            Xray { pixels, original_size: images[i].original_size }
+        })
+        .collect();
+    let blended: Vec<&Xray> = blended.iter().collect();
+    let plain_loss = |labels: &[usize]| {
+        let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+        pollster::block_on(trainer.step(&blended, labels)).expect("a step").loss
+    };
+    let partner_labels: Vec<usize> = mix.partner.iter().map(|&p| labels[p]).collect();
+    let expected = mix.lambda * plain_loss(&labels) + (1.0 - mix.lambda) * plain_loss(&partner_labels);
+    let measured = mixed_loss(&mix);
+    assert!((measured - expected).abs() < 1e-4, "mixup loss {measured}, expected {expected}");
+    // λ = 1 is no mixing at all.
+    let unmixed = mixed_loss(&Mix { lambda: 1.0, partner: mix.partner.clone() });
+    let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+    let plain = pollster::block_on(trainer.step(&refs, &labels)).expect("a step").loss;
+    assert!((unmixed - plain).abs() < 1e-5, "λ = 1: {unmixed} vs {plain}");
 }

@@ -9,6 +9,7 @@ mod dicom_lengths;
 pub mod folder;
 pub mod guard;
 pub mod split;
+pub mod split_csv;
 pub mod trim;
 
 pub use augment::augment;
@@ -18,4 +19,5 @@ pub use decode::{decode_xray, decode_xray_framed, DecodeError, Xray, INPUT_SIZE}
 pub use guard::unlike_an_xray;
 pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};
 pub use split::{group_folds, split, Split, SplitKind};
+pub use split_csv::{parse_split_csv, write_split_csv, Part, SplitRow, SPLIT_FILE};
 pub use trim::Framing;

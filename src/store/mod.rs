@@ -128,13 +128,13 @@ pub enum StoreError {
 }
 
 impl ModelCard {
-    /// A card for a freshly trained model.
-    pub fn new(id: &str, name: &str, model: &Classifier, training: TrainingConfig) -> Self {
+    /// A card for a model trained as `training` says on images prepared as `input` says.
+    pub fn new(id: &str, name: &str, model: &Classifier, training: TrainingConfig, input: InputSpec) -> Self {
         ModelCard {
             id: id.into(),
             name: name.into(),
             classes: FractureClass::ALL.iter().map(|c| c.folder_name().to_string()).collect(),
-            input: InputSpec { framing: training.framing, ..InputSpec::default() },
+            input,
             architecture: training.architecture.clone(),
             parameters: model.num_params(),
             training,
@@ -151,7 +151,7 @@ impl ModelCard {
     /// its held-out scores (under [`FINE_TUNE_METRICS`]), and the base model's metrics for
     /// comparison. Its weights entry is filled in when the weights are written.
     pub fn fine_tuned(base: &ModelCard, id: &str, name: &str, tuned: &FineTuned) -> Self {
-        let mut card = ModelCard::new(id, name, &tuned.model, tuned.config.clone());
+        let mut card = ModelCard::new(id, name, &tuned.model, tuned.config.clone(), base.input.clone());
         card.fine_tuned_from = Some(base.id.clone());
         if let Some(after) = &tuned.report.after {
             card.metrics.insert(FINE_TUNE_METRICS.into(), RunMetrics {

@@ -3,7 +3,7 @@
 use burn::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Framing, SplitKind};
+use crate::data::SplitKind;
 use crate::model::Architecture;
 
 /// A training run's settings. Defaults are the reference notebook's.
@@ -37,9 +37,35 @@ pub struct TrainingConfig {
     /// counts as much as the others (`n / (classes × count)`).
     #[serde(default)]
     pub class_weighted: bool,
-    /// Flat padding bars trimmed from every image before resizing ([`crate::data::trim`]).
+    /// How the learning rate changes over the run.
     #[serde(default)]
-    pub framing: Framing,
+    pub schedule: Schedule,
+    /// Mixup's α (0: none): each training batch is blended with a shuffled copy of itself,
+    /// `λ·x + (1−λ)·x'` with λ ~ Beta(α, α), and the loss is the same blend of the two labels'
+    /// losses ([`super::mixup`]). With a cached prefix it mixes that prefix's output.
+    #[serde(default)]
+    pub mixup: f32,
+}
+
+/// The learning rate over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// The configured rate at every step.
+    #[default]
+    Constant,
+    /// Half a cosine from the configured rate down to zero over all the steps of the run.
+    Cosine,
+}
+
+impl Schedule {
+    /// The rate for step `step` (0-based) of `steps`, starting from `base`.
+    pub fn rate(self, base: f64, step: usize, steps: usize) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / steps.max(1) as f64).cos()),
+        }
+    }
 }
 
 /// Which part of a network a run trains.
@@ -81,7 +107,8 @@ impl TrainingConfig {
             augment: false,
             label_smoothing: 0.0,
             class_weighted: false,
-            framing: Framing::Whole,
+            schedule: Schedule::Constant,
+            mixup: 0.0,
         }
     }
 
@@ -91,5 +118,30 @@ impl TrainingConfig {
             .with_beta_1(self.adam_beta_1)
             .with_beta_2(self.adam_beta_2)
             .with_epsilon(self.adam_epsilon)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_falls_from_the_rate_to_zero() {
+        let rate = |step| Schedule::Cosine.rate(1e-3, step, 100);
+        assert_eq!(rate(0), 1e-3);
+        assert!((rate(50) - 5e-4).abs() < 1e-12);
+        assert!(rate(99) < 1e-6 && rate(99) > 0.0);
+        assert!((1..100).all(|s| rate(s) < rate(s - 1)));
+        assert_eq!(Schedule::Constant.rate(1e-3, 99, 100), 1e-3);
+    }
+
+    #[test]
+    fn older_cards_read_without_schedule_or_mixup() {
+        let mut json = serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("schedule");
+        object.remove("mixup");
+        let config: TrainingConfig = serde_json::from_value(json).unwrap();
+        assert_eq!((config.schedule, config.mixup), (Schedule::Constant, 0.0));
     }
 }

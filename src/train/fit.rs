@@ -9,6 +9,7 @@ use web_time::Instant;
 
 use burn::prelude::*;
 
+use super::mixup::Mix;
 use super::source::{Images, Source};
 use super::{predict_source, Evaluation, TrainError, Trainable, Trainer, TrainingConfig};
 use crate::data::LabelledXray;
@@ -81,7 +82,8 @@ pub struct FitOutcome {
 /// Trains `model` on `train`, validating on `valid` after each epoch.
 ///
 /// With [`Trainable::Head`] only the dense layers at the end learn; with `augment` each image
-/// is randomly changed every time it is used ([`crate::data::augment`]).
+/// is randomly changed every time it is used ([`crate::data::augment`]); `schedule` sets each
+/// step's learning rate and `mixup` blends each batch ([`super::mixup`]).
 pub async fn fit(
     config: &TrainingConfig,
     model: Classifier,
@@ -118,6 +120,7 @@ pub async fn fit_source(
     let mut outcome =
         FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false, halted: None };
     let mut augment_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(31));
+    let mut mixup_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(37));
     let batch_size = config.batch_size.max(1);
     let batches = train.len().div_ceil(batch_size);
     let total_steps = batches * config.epochs;
@@ -132,7 +135,10 @@ pub async fn fit_source(
         for (b, chunk) in order.chunks(batch_size).enumerate() {
             let labels: Vec<usize> = chunk.iter().map(|&i| train.label(i)).collect();
             let inputs = train.batch(chunk, config.augment.then_some(&mut augment_rng), device);
-            let stats = trainer.step_from(inputs, train.first_block(), &labels).await?;
+            let step = (epoch - 1) * batches + b;
+            trainer.set_learning_rate(config.schedule.rate(config.learning_rate, step, total_steps));
+            let mix = (config.mixup > 0.0).then(|| Mix::draw(config.mixup, chunk.len(), &mut mixup_rng));
+            let stats = trainer.step_mixed(inputs, train.first_block(), &labels, mix.as_ref()).await?;
             if !stats.loss.is_finite() {
                 outcome.halted = Some(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
                 break;

@@ -77,6 +77,14 @@ impl Evaluation {
             confusion,
         }
     }
+
+    /// How many images changed their first choice between `other` and this evaluation of the
+    /// same images, as far as the confusion matrices tell (half their cell-by-cell difference:
+    /// a lower bound, since two images trading answers within one row cancel out).
+    pub fn answers_moved(&self, other: &Evaluation) -> usize {
+        let cells = self.confusion.iter().flatten().zip(other.confusion.iter().flatten());
+        cells.map(|(a, b)| a.abs_diff(*b)).sum::<usize>() / 2
+    }
 }
 
 /// Class indices sorted by decreasing probability (ties keep label order).
@@ -107,6 +115,15 @@ mod tests {
             }
         }
         row
+    }
+
+    #[test]
+    fn answers_moved_counts_images_that_changed_cells() {
+        let before = Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2), one_hot_ish(2, 0, 1)], &[0, 1, 2]);
+        let after = Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2)], &[0, 1, 2]);
+        assert_eq!(before.answers_moved(&before), 0);
+        assert_eq!(after.answers_moved(&before), 2);
+        assert_eq!(before.answers_moved(&after), 2);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::ExecutionError;
 
+use super::mixup::Mix;
 use super::source::Source;
 use super::{Evaluation, TrainError};
 use crate::data::{images_to_tensor, Xray};
@@ -59,10 +60,38 @@ impl Trainer {
     /// One optimisation step on a batch that enters the network at block `first_block` (see
     /// [`crate::train::source`]); `inputs` may live on any device.
     pub async fn step_from(&mut self, inputs: Tensor<4>, first_block: usize, labels: &[usize]) -> Result<StepStats, TrainError> {
+        self.step_mixed(inputs, first_block, labels, None).await
+    }
+
+    /// [`Self::step_from`], on the batch blended as `mix` says when given ([`super::mixup`]).
+    /// The reported accuracy counts each item's own label.
+    pub async fn step_mixed(
+        &mut self,
+        inputs: Tensor<4>,
+        first_block: usize,
+        labels: &[usize],
+        mix: Option<&Mix>,
+    ) -> Result<StepStats, TrainError> {
         let inputs = inputs.to_device(&self.device);
         let targets = labels_to_tensor(labels, &self.device);
-        let logits = self.model.forward_from(inputs, first_block);
-        let loss = self.loss.forward(logits.clone(), targets);
+        let (loss, logits) = match mix {
+            None => {
+                let logits = self.model.forward_from(inputs, first_block);
+                (self.loss.forward(logits.clone(), targets), logits)
+            }
+            Some(mix) => {
+                let partner = Tensor::<1, Int>::from_data(
+                    TensorData::new(mix.partner.iter().map(|&i| i as i64).collect(), [mix.partner.len()]),
+                    &self.device,
+                );
+                let blended = inputs.clone().mul_scalar(mix.lambda)
+                    + inputs.select(0, partner.clone()).mul_scalar(1.0 - mix.lambda);
+                let logits = self.model.forward_from(blended, first_block);
+                let own = self.loss.forward(logits.clone(), targets.clone());
+                let other = self.loss.forward(logits.clone(), targets.select(0, partner));
+                (own.mul_scalar(mix.lambda) + other.mul_scalar(1.0 - mix.lambda), logits)
+            }
+        };
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let loss_value = read_f32(loss.detach()).await?[0];
         let scores = read_f32(logits.detach()).await?;
@@ -73,6 +102,11 @@ impl Trainer {
             .filter(|(row, &label)| argmax(row) == label)
             .count();
         Ok(StepStats { loss: loss_value, correct, images: labels.len() })
+    }
+
+    /// The learning rate of the following steps.
+    pub fn set_learning_rate(&mut self, rate: f64) {
+        self.learning_rate = rate;
     }
 
     /// The model in evaluation mode (no autodiff, dropout off, batch-norm running statistics).

@@ -36,7 +36,7 @@ pub struct CvArgs {
 /// The recipe in words, for the report.
 fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> String {
     format!(
-        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?}",
+        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {}",
         config.architecture.name(),
         config.epochs,
         config.batch_size,
@@ -47,7 +47,9 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         args.recipe.cache_blocks,
         config.label_smoothing,
         config.class_weighted,
-        config.framing,
+        args.recipe.input().framing,
+        config.schedule,
+        config.mixup,
     ) + &format!(" · seed {}", args.recipe.seed)
 }
 
@@ -55,7 +57,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
     let device = args.backend.device()?;
     let config = args.recipe.config(SplitKind::Group, 0.1);
     eprintln!("decoding {} …", args.data.display());
-    let dataset = load_folder(&args.data, config.framing).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, args.recipe.input().framing).map_err(|e| e.to_string())?;
     let classes: Vec<_> = dataset.items.iter().map(|i| i.class).collect();
     let groups: Vec<_> = dataset.items.iter().map(|i| i.group.clone()).collect();
     let folds = group_folds(&classes, &groups, args.folds, config.seed);

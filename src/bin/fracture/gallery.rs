@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use bone_fracture::classes::FractureClass;
-use bone_fracture::data::{decode_xray_framed, Xray};
+use bone_fracture::data::{decode_xray_framed, parse_split_csv, Part, SplitRow, Xray, SPLIT_FILE};
 use bone_fracture::store::{load_model_dir, Gallery, Predicted, Thumbnail, GALLERY_FILE};
 use bone_fracture::train::calibration::apply_all;
 use bone_fracture::train::predict;
@@ -40,18 +40,12 @@ pub struct GalleryArgs {
     backend: Backend,
 }
 
-/// One row of `split.csv`.
-struct SplitRow {
-    part: String,
-    class: FractureClass,
-    file: String,
-    group: String,
-}
-
 pub fn run(args: GalleryArgs) -> Result<(), String> {
     let device = args.backend.device()?;
     let (card, model) = load_model_dir(&args.model, &device).map_err(|e| e.to_string())?;
-    let rows = read_split(&args.model.join("split.csv"))?;
+    let path = args.model.join(SPLIT_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rows = parse_split_csv(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::create_dir_all(&args.thumbnails).map_err(|e| format!("{}: {e}", args.thumbnails.display()))?;
     let thumbnail = |row: &SplitRow| -> Result<(Thumbnail, Vec<u8>), String> {
         let path = args.data.join(row.class.folder_name()).join(&row.file);
@@ -69,7 +63,7 @@ pub fn run(args: GalleryArgs) -> Result<(), String> {
 
     let mut images = Vec::new();
     let mut xrays: Vec<Xray> = Vec::new();
-    for row in rows.iter().filter(|r| r.part == "valid") {
+    for row in rows.iter().filter(|r| r.part == Part::Valid) {
         let (image, bytes) = thumbnail(row)?;
         xrays.push(decode_xray_framed(&bytes, card.input.framing).map_err(|e| format!("{}: {e}", row.file))?);
         images.push(image);
@@ -97,7 +91,7 @@ pub fn run(args: GalleryArgs) -> Result<(), String> {
             ))
         }
         Some(run) => {
-            let moved = confusion_distance(&run.validation.confusion, &recomputed.confusion);
+            let moved = recomputed.answers_moved(&run.validation);
             if moved > 0 {
                 eprintln!(
                     "note: {moved} of {} validation images change their first choice between the card's f32 \
@@ -123,33 +117,10 @@ pub fn run(args: GalleryArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// How many images moved between two confusion matrices of the same images.
-fn confusion_distance(a: &[Vec<usize>], b: &[Vec<usize>]) -> usize {
-    let cells = a.iter().flatten().zip(b.iter().flatten());
-    cells.map(|(x, y)| x.abs_diff(*y)).sum::<usize>() / 2
-}
-
-fn read_split(path: &Path) -> Result<Vec<SplitRow>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    text.lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.splitn(4, ',').collect();
-            let [part, class, file, group] = fields[..] else {
-                return Err(format!("{}: expected part,class,file,group in {line:?}", path.display()));
-            };
-            let class = FractureClass::from_folder_name(class)
-                .ok_or_else(|| format!("{}: unknown class {class:?}", path.display()))?;
-            Ok(SplitRow { part: part.into(), class, file: file.into(), group: group.into() })
-        })
-        .collect()
-}
-
 /// `count` training rows of `class` from distinct near-duplicate groups, in an order fixed by
 /// the file names' hashes (a spread over the folder, the same on every run).
 fn pick_training(rows: &[SplitRow], class: FractureClass, count: usize) -> Vec<&SplitRow> {
-    let mut candidates: Vec<&SplitRow> = rows.iter().filter(|r| r.part == "train" && r.class == class).collect();
+    let mut candidates: Vec<&SplitRow> = rows.iter().filter(|r| r.part == Part::Train && r.class == class).collect();
     candidates.sort_by_key(|r| Sha256::digest(r.file.as_bytes()));
     let mut picked: Vec<&SplitRow> = Vec::new();
     for row in candidates {

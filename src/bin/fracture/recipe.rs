@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use bone_fracture::data::{Framing, LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
-use bone_fracture::train::{fit_source, predict_source, Cached, FitOutcome, Images, Source, TrainError, Trainable, TrainingConfig};
+use bone_fracture::train::{fit_source, predict_source, Cached, FitOutcome, Images, Schedule, Source, TrainError, Trainable, TrainingConfig};
+use bone_fracture::store::InputSpec;
 use bone_fracture::NUM_CLASSES;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -23,6 +24,12 @@ pub enum ModelChoice {
     Mlp,
     /// EfficientNet-Lite0 from ImageNet weights, with a new 10-class head.
     Efficientnet,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleChoice {
+    Constant,
+    Cosine,
 }
 
 #[derive(Args)]
@@ -55,6 +62,13 @@ pub struct Recipe {
     /// page and `evaluate` do the same for this model).
     #[arg(long)]
     pub trim_bars: bool,
+    /// The learning rate over the run: constant, or a half cosine from --lr down to zero.
+    #[arg(long, value_enum, default_value = "constant")]
+    pub lr_schedule: ScheduleChoice,
+    /// Mixup's α (0: none): train on blends of two images and of their labels, the blend's
+    /// weight drawn from Beta(α, α); with --cache-views, blends of the cached blocks' output.
+    #[arg(long, default_value_t = 0.0)]
+    pub mixup: f32,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -88,8 +102,17 @@ impl Recipe {
         config.augment = self.augment;
         config.label_smoothing = self.label_smoothing;
         config.class_weighted = self.class_weighted;
-        config.framing = if self.trim_bars { Framing::TrimBars } else { Framing::Whole };
+        config.schedule = match self.lr_schedule {
+            ScheduleChoice::Constant => Schedule::Constant,
+            ScheduleChoice::Cosine => Schedule::Cosine,
+        };
+        config.mixup = self.mixup;
         config
+    }
+
+    /// How images are prepared for the model: the card's `input`.
+    pub fn input(&self) -> InputSpec {
+        InputSpec { framing: if self.trim_bars { Framing::TrimBars } else { Framing::Whole }, ..InputSpec::default() }
     }
 
     /// The starting network: fresh weights, or ImageNet's trunk with a fresh head.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::data::{load_folder, split, LabelledXray, SplitKind};
+use bone_fracture::data::{load_folder, split, write_split_csv, LabelledXray, Part, SplitKind, SplitRow, SPLIT_FILE};
 use bone_fracture::store::{save_model_dir, ModelCard, RunMetrics};
 use bone_fracture::train::Calibration;
 use clap::Args;
@@ -37,14 +37,14 @@ pub struct TrainArgs {
 /// `split.csv`: which file went where, so the split can be audited and the page's samples can be
 /// drawn from images the model never trained on.
 fn write_split(out: &std::path::Path, train: &[&LabelledXray], valid: &[&LabelledXray]) -> Result<(), String> {
-    let path = out.join("split.csv");
-    let mut text = String::from("part,class,file,group\n");
-    for (part, items) in [("train", train), ("valid", valid)] {
-        for item in items {
-            text += &format!("{part},{},{},{}\n", item.class.folder_name(), item.file, item.group);
-        }
-    }
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    let path = out.join(SPLIT_FILE);
+    let rows: Vec<SplitRow> = [(Part::Train, train), (Part::Valid, valid)]
+        .into_iter()
+        .flat_map(|(part, items)| {
+            items.iter().map(move |item| SplitRow { part, class: item.class, file: item.file.clone(), group: item.group.clone() })
+        })
+        .collect();
+    std::fs::write(&path, write_split_csv(&rows)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
@@ -52,7 +52,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let device = args.backend.device()?;
 
     eprintln!("decoding {} …", args.data.display());
-    let dataset = load_folder(&args.data, config.framing).map_err(|e| e.to_string())?;
+    let dataset = load_folder(&args.data, args.recipe.input().framing).map_err(|e| e.to_string())?;
     for (path, reason) in &dataset.skipped {
         eprintln!("warning: skipped {}: {reason}", path.display());
     }
@@ -82,7 +82,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let name = args.recipe.display_name();
     let id = config.architecture.name().to_string();
     let split_name = serde_json::to_value(config.split).expect("split serialises").as_str().unwrap_or("").to_string();
-    let mut card = ModelCard::new(&id, name, &outcome.model, config.clone());
+    let mut card = ModelCard::new(&id, name, &outcome.model, config.clone(), args.recipe.input());
     if let Some(validation) = outcome.evaluation.clone() {
         card.metrics.insert(split_name, RunMetrics {
             model: id,
