@@ -8,11 +8,11 @@
 
 use std::time::Instant;
 
+use bone_fracture::data::SplitKind;
 use bone_fracture::data::{decode_xray, list_class_files, Xray};
 use bone_fracture::model::Architecture;
 use bone_fracture::model::Classifier;
 use bone_fracture::train::{Trainer, TrainingConfig};
-use bone_fracture::data::SplitKind;
 use burn::tensor::Device;
 
 fn main() {
@@ -65,12 +65,8 @@ fn main() {
 fn first_images(dir: &std::path::Path, n: usize) -> Vec<Xray> {
     let files = list_class_files(dir).expect("the data folder");
     let stride = (files.len() / n).max(1);
-    let images: Vec<Xray> = files
-        .iter()
-        .step_by(stride)
-        .filter_map(|(_, path, _)| decode_xray(&std::fs::read(path).ok()?).ok())
-        .take(n)
-        .collect();
+    let images: Vec<Xray> =
+        files.iter().step_by(stride).filter_map(|(_, path, _)| decode_xray(&std::fs::read(path).ok()?).ok()).take(n).collect();
     assert_eq!(images.len(), n, "{} holds fewer than {n} readable images", dir.display());
     images
 }

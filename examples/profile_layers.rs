@@ -15,7 +15,9 @@ fn time(name: &str, f: impl Fn() -> Tensor<4>) {
     let _ = f().into_data();
     let t = Instant::now();
     let n = 5;
-    for _ in 0..n { let _ = f().into_data(); }
+    for _ in 0..n {
+        let _ = f().into_data();
+    }
     println!("{name:50} {:8.2} ms", t.elapsed().as_secs_f64() * 1000.0 / n as f64);
 }
 
@@ -38,14 +40,20 @@ fn main() {
         ("head 320->1280 @8", 320, 1280, 8, 1, 1, 1),
     ];
     for (name, cin, cout, side, k, s, g) in cases {
-        let conv = Conv2dConfig::new([cin, cout], [k, k]).with_stride([s, s]).with_groups(g).with_padding(PaddingConfig2d::Same).init(&device);
+        let conv = Conv2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_groups(g)
+            .with_padding(PaddingConfig2d::Same)
+            .init(&device);
         let x = Tensor::<4>::random([1, cin, side, side], burn::tensor::Distribution::Default, &device);
         time(name, || conv.forward(x.clone()));
     }
     for (cin, cout, side) in [(16usize, 96usize, 128usize), (144, 24, 64), (40, 240, 32), (320, 1280, 8)] {
         let w = Tensor::<2>::random([cout, cin], burn::tensor::Distribution::Default, &device);
         let x = Tensor::<4>::random([1, cin, side, side], burn::tensor::Distribution::Default, &device);
-        time(&format!("matmul 1x1 {cin}->{cout} @{side}"), || w.clone().matmul(x.clone().reshape([cin, side * side])).reshape([1, cout, side, side]));
+        time(&format!("matmul 1x1 {cin}->{cout} @{side}"), || {
+            w.clone().matmul(x.clone().reshape([cin, side * side])).reshape([1, cout, side, side])
+        });
         let conv = Conv2dConfig::new([cin, cout], [1, 1]).init(&device);
         time(&format!("conv 1x1 {cin}->{cout} @{side}"), || conv.forward(x.clone()));
     }

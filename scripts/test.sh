@@ -17,6 +17,14 @@ mkdir -p "$WASM_TARGET_DIR"
 trunk_wasm build --release >"$trunk_log" 2>&1 &
 trunk_pid=$!
 
+step "formatting (cargo fmt --check, rustfmt.toml)"
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --check
+  summary+=("fmt: clean")
+else
+  summary+=("fmt: not checked (rustfmt is not installed)")
+fi
+
 step "native tests (cargo test --release)"
 cargo test --release --locked 2>&1 | tee "$CARGO_TARGET_DIR/native-tests.log"
 summary+=("native: $(grep -E '^test result:' "$CARGO_TARGET_DIR/native-tests.log" | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')")

@@ -92,11 +92,7 @@ impl FractureClass {
 
     /// The folder names of all classes, for error messages that list what is expected.
     pub fn expected_folder_names() -> String {
-        Self::ALL
-            .iter()
-            .map(|c| format!("\"{}\"", c.folder_name()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        Self::ALL.iter().map(|c| format!("\"{}\"", c.folder_name())).collect::<Vec<_>>().join(", ")
     }
 
     /// A one-line plain-language description of the fracture type.
@@ -134,7 +130,12 @@ impl<'de> Deserialize<'de> for FractureClass {
         let name = String::deserialize(deserializer)?;
         FractureClass::from_folder_name(&name)
             .or_else(|| FractureClass::ALL.into_iter().find(|c| format!("{c:?}") == name))
-            .ok_or_else(|| D::Error::custom(format!("unknown fracture class {name:?}; expected one of {}", FractureClass::expected_folder_names())))
+            .ok_or_else(|| {
+                D::Error::custom(format!(
+                    "unknown fracture class {name:?}; expected one of {}",
+                    FractureClass::expected_folder_names()
+                ))
+            })
     }
 }
 
@@ -160,10 +161,7 @@ mod tests {
 
     #[test]
     fn folder_names_match_without_regard_to_case() {
-        assert_eq!(
-            FractureClass::from_folder_name(" hairline fracture "),
-            Some(FractureClass::Hairline)
-        );
+        assert_eq!(FractureClass::from_folder_name(" hairline fracture "), Some(FractureClass::Hairline));
         assert_eq!(FractureClass::from_folder_name("Fracture-Dislocation"), Some(FractureClass::FractureDislocation));
         assert_eq!(FractureClass::from_folder_name("Stress fracture"), None);
         assert_eq!(FractureClass::from_folder_name("spiral-ish"), None);

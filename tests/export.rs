@@ -45,7 +45,11 @@ fn efficientnet_exports_with_tensorflow_same_padding_and_nine_residuals() {
     let k = kinds(&g.ops);
     assert_eq!(k.iter().filter(|&&o| o == "save").count(), 9);
     assert_eq!(k.iter().filter(|&&o| o == "add").count(), 9);
-    assert_eq!(k.iter().filter(|&&o| o == "conv").count(), 1 + 15 * 3 + 2 + 1, "stem, 15 blocks with expansion, the first without, head");
+    assert_eq!(
+        k.iter().filter(|&&o| o == "conv").count(),
+        1 + 15 * 3 + 2 + 1,
+        "stem, 15 blocks with expansion, the first without, head"
+    );
     assert_eq!(k.first(), Some(&"affine"));
     assert_eq!(&k[k.len() - 2..], &["pool", "dense"]);
     // Stem: 3x3 stride 2 on 256 → 128, TensorFlow's "same" pads 0 before and 1 after.

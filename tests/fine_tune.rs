@@ -62,12 +62,16 @@ fn head_only_run_scores_the_same_held_out_images_before_and_after_and_freezes_th
     let device = Device::flex();
     let (base, config) = base_model(&device);
     let images = images();
-    let tuned = pollster::block_on(fine_tune(&base, &config, &images, &options(Trainable::Head), &device, &mut ()))
-        .expect("fine-tuning");
+    let tuned =
+        pollster::block_on(fine_tune(&base, &config, &images, &options(Trainable::Head), &device, &mut ())).expect("fine-tuning");
     let report = &tuned.report;
     assert_eq!(report.train_images + report.valid_images, images.len());
     let announced = held_out_split(&images, &options(Trainable::Head));
-    assert_eq!((announced.train.len(), announced.valid.len()), (report.train_images, report.valid_images), "the counts announced up front");
+    assert_eq!(
+        (announced.train.len(), announced.valid.len()),
+        (report.train_images, report.valid_images),
+        "the counts announced up front"
+    );
     assert!(report.valid_images >= 5, "about 30 % held out, got {}", report.valid_images);
     assert!(report.grouped, "the fixture's images share groups");
     assert_eq!(report.history.len(), 2);
@@ -106,7 +110,10 @@ fn whole_network_run_lowers_the_training_loss() {
     let tuned = pollster::block_on(fine_tune(&base, &config, &images(), &opts, &device, &mut ())).expect("fine-tuning");
     let losses: Vec<f64> = tuned.report.history.iter().map(|e| e.train_loss).collect();
     assert!(losses[2] < losses[0], "training loss by epoch: {losses:?}");
-    assert_ne!(weights_by_name(&base)["SeedCnn.blocks.0.conv.weight"], weights_by_name(&tuned.model)["SeedCnn.blocks.0.conv.weight"]);
+    assert_ne!(
+        weights_by_name(&base)["SeedCnn.blocks.0.conv.weight"],
+        weights_by_name(&tuned.model)["SeedCnn.blocks.0.conv.weight"]
+    );
 }
 
 #[test]

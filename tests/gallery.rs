@@ -31,7 +31,8 @@ fn galleries_hold_the_validation_split_and_training_images_of_every_class() {
         let rows = split_rows(dir);
         let valid: Vec<(FractureClass, &str)> =
             rows.iter().filter(|r| r.part == Part::Valid).map(|r| (r.class, r.file.as_str())).collect();
-        let listed: Vec<(FractureClass, &str)> = gallery.validation.iter().map(|v| (v.image.class, v.image.file.as_str())).collect();
+        let listed: Vec<(FractureClass, &str)> =
+            gallery.validation.iter().map(|v| (v.image.class, v.image.file.as_str())).collect();
         assert_eq!(listed, valid, "{}: the validation images of split.csv, in its order", dir.display());
 
         let train: HashSet<(FractureClass, &str)> =

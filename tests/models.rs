@@ -7,10 +7,10 @@
 mod common;
 
 use bone_fracture::data::images_to_tensor;
+use bone_fracture::data::SplitKind;
 use bone_fracture::model::Architecture;
 use bone_fracture::store::{classifier_from_bytes, classifier_from_card, weights_to_bytes, InputSpec, ModelCard, StoreError};
 use bone_fracture::train::TrainingConfig;
-use bone_fracture::data::SplitKind;
 use burn::prelude::*;
 
 fn batch(n: usize, device: &Device) -> Tensor<4> {
@@ -86,7 +86,8 @@ fn wrong_or_damaged_weights_are_refused_with_a_message() {
     assert!(matches!(damaged, Err(StoreError::Weights(_))), "{damaged:?}");
     let wrong = classifier_from_bytes(&Architecture::mlp(), &bytes, &device);
     assert!(matches!(wrong, Err(StoreError::Mismatch { .. })), "another network's weights are named as such: {wrong:?}");
-    let mut card = ModelCard::new("t", "t", &cnn, TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group), InputSpec::default());
+    let mut card =
+        ModelCard::new("t", "t", &cnn, TrainingConfig::new(Architecture::seed_cnn(), SplitKind::Group), InputSpec::default());
     card.weights = Some(bone_fracture::store::WeightsInfo {
         file: "model.bpk".into(),
         sha256: "0".repeat(64),

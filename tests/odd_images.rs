@@ -60,7 +60,12 @@ fn a_cmyk_jpeg_is_read_as_rgb() {
     let xray = decode_xray(&odd::cmyk_jpeg()).expect("CMYK JPEG");
     assert_eq!(xray.original_size, (48, 48));
     let row_mean = |y: usize| (0..INPUT_SIZE).map(|x| xray.pixels[y * INPUT_SIZE + x]).sum::<f32>() / INPUT_SIZE as f32;
-    assert!(row_mean(10) > 0.9 && row_mean(245) < 0.1, "no ink is white, full black is black: {} / {}", row_mean(10), row_mean(245));
+    assert!(
+        row_mean(10) > 0.9 && row_mean(245) < 0.1,
+        "no ink is white, full black is black: {} / {}",
+        row_mean(10),
+        row_mean(245)
+    );
 }
 
 /// `tests/fixtures/odd/` holds these generators' output for the page's end-to-end tests;

@@ -95,8 +95,18 @@ fn ndarray_flex_and_wgpu_give_the_same_probabilities() {
         let d = dir.display();
         for (i, row) in ndarray.iter().enumerate() {
             for c in 0..row.len() {
-                assert!((row[c] - flex[i][c]).abs() < 1e-4, "{d}, image {i}, class {c}: ndarray {} vs flex {}", row[c], flex[i][c]);
-                assert!((row[c] - wgpu[i][c]).abs() < 1e-3, "{d}, image {i}, class {c}: ndarray {} vs wgpu {}", row[c], wgpu[i][c]);
+                assert!(
+                    (row[c] - flex[i][c]).abs() < 1e-4,
+                    "{d}, image {i}, class {c}: ndarray {} vs flex {}",
+                    row[c],
+                    flex[i][c]
+                );
+                assert!(
+                    (row[c] - wgpu[i][c]).abs() < 1e-3,
+                    "{d}, image {i}, class {c}: ndarray {} vs wgpu {}",
+                    row[c],
+                    wgpu[i][c]
+                );
             }
         }
     }

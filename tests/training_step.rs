@@ -7,12 +7,12 @@
 
 mod common;
 
+use bone_fracture::data::SplitKind;
 use bone_fracture::data::{images_to_tensor, Xray};
 use bone_fracture::model::{Architecture, SeedCnnConfig};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes};
 use bone_fracture::train::mixup::Mix;
 use bone_fracture::train::{Trainer, TrainingConfig};
-use bone_fracture::data::SplitKind;
 use burn::prelude::*;
 
 /// Dropout off, so that two measurements of the same batch differ only by the update.

@@ -36,9 +36,8 @@ pub fn BackendBar() -> impl IntoView {
 #[component]
 fn SwitchButton(to: BackendKind) -> impl IntoView {
     let link = use_engine();
-    let disabled = move || {
-        matches!(link.model.get(), ModelState::Loading) || link.backend.with(|b| b.as_ref().map(|b| b.kind)) == Some(to)
-    };
+    let disabled =
+        move || matches!(link.model.get(), ModelState::Loading) || link.backend.with(|b| b.as_ref().map(|b| b.kind)) == Some(to);
     let label = match to {
         BackendKind::WebGpu => "WebGPU",
         BackendKind::Cpu => "CPU",

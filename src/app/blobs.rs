@@ -13,10 +13,8 @@ pub fn object_url(bytes: &[u8]) -> Option<String> {
 /// Offers `bytes` as a download named `file_name`.
 pub fn download(bytes: &[u8], file_name: &str) -> Result<(), String> {
     let url = object_url(bytes).ok_or("the browser could not hold the file in memory")?;
-    let anchor: web_sys::HtmlAnchorElement = document()
-        .create_element("a")
-        .map_err(|_| "the page could not create a download link")?
-        .unchecked_into();
+    let anchor: web_sys::HtmlAnchorElement =
+        document().create_element("a").map_err(|_| "the page could not create a download link")?.unchecked_into();
     anchor.set_href(&url);
     anchor.set_download(file_name);
     anchor.click();

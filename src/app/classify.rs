@@ -75,7 +75,8 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (unshowable, set_unshowable) = signal(false);
     let heatmap_canvas = NodeRef::<Canvas>::new();
-    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap, warning } = prediction;
+    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap, warning } =
+        prediction;
     let has_heatmap = heatmap.is_some();
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {

@@ -19,10 +19,8 @@ pub fn ConfusionMatrix(
     #[prop(into)] opened: Signal<Option<Cell>>,
     on_open: Callback<Cell>,
 ) -> impl IntoView {
-    let header = FractureClass::ALL
-        .iter()
-        .map(|c| view! { <th scope="col" title=c.folder_name()>{abbreviation(*c)}</th> })
-        .collect_view();
+    let header =
+        FractureClass::ALL.iter().map(|c| view! { <th scope="col" title=c.folder_name()>{abbreviation(*c)}</th> }).collect_view();
     let rows = evaluation
         .confusion
         .iter()

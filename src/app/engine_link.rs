@@ -255,9 +255,7 @@ impl EngineLink {
                 self.status.set(String::new());
                 self.model.set(ModelState::Failed(message));
             }
-            Event::Classified(prediction) => {
-                self.outcome.set(Some(Outcome { seq: prediction.seq, result: Ok(prediction) }))
-            }
+            Event::Classified(prediction) => self.outcome.set(Some(Outcome { seq: prediction.seq, result: Ok(prediction) })),
             Event::ClassifyFailed { seq, message } => self.outcome.set(Some(Outcome { seq, result: Err(message) })),
             Event::FineTuneStarted { train_images, valid_images, skipped } => self.fine_tune.update(|run| {
                 run.train_images = train_images;

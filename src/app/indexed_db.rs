@@ -91,7 +91,8 @@ pub async fn delete(id: &str) -> Result<(), String> {
 /// A row of the `models` store.
 fn model_record(id: &str, name: &str, card_json: &str, saved_at: f64) -> Result<Object, String> {
     let record = Object::new();
-    let fields = [("id", JsValue::from_str(id)), ("name", name.into()), ("card_json", card_json.into()), ("saved_at", saved_at.into())];
+    let fields =
+        [("id", JsValue::from_str(id)), ("name", name.into()), ("card_json", card_json.into()), ("saved_at", saved_at.into())];
     for (key, value) in fields {
         Reflect::set(&record, &key.into(), &value).map_err(|e| js_message(&e))?;
     }

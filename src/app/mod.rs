@@ -22,8 +22,8 @@ use leptos::prelude::*;
 use crate::worker::BackendKind;
 use backend_bar::{BackendBar, ModelStatus};
 use classify::ClassifySection;
-use finetune::FineTuneSection;
 pub use engine_link::{BackendState, EngineLink, ModelState};
+use finetune::FineTuneSection;
 use model_card::ModelCardSection;
 use model_picker::ModelPicker;
 

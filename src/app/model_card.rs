@@ -32,10 +32,8 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
     let training = &card.training;
     let mut runs: Vec<RunMetrics> = card.metrics.values().cloned().collect();
     runs.extend(card.comparison.iter().cloned());
-    let weights = card
-        .weights
-        .as_ref()
-        .map(|w| format!("{} ({:.2} MB, {}), sha256 {}", w.file, w.bytes as f64 / 1e6, w.dtype, w.sha256));
+    let weights =
+        card.weights.as_ref().map(|w| format!("{} ({:.2} MB, {}), sha256 {}", w.file, w.bytes as f64 / 1e6, w.dtype, w.sha256));
     view! {
         <dl class="facts">
             <dt>"Network"</dt>

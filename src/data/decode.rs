@@ -81,9 +81,8 @@ fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     if is_dicom(bytes) {
         return decode_dicom(bytes);
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     if reader.format().is_none() {
         return Err(DecodeError::UnknownFormat("the file's first bytes match no image format".into()));
     }

@@ -10,8 +10,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::{
-    ConvertOptions, DecodedPixelData, PhotometricInterpretation, PixelDecoder, PlanarConfiguration,
-    VoiLutOption,
+    ConvertOptions, DecodedPixelData, PhotometricInterpretation, PixelDecoder, PlanarConfiguration, VoiLutOption,
 };
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 use image::{DynamicImage, GrayImage, RgbImage};
@@ -83,8 +82,14 @@ fn check_jpeg_frame(object: &DefaultDicomObject, columns: u32, rows: u32) -> Res
         Some(found) if found == expected => Ok(()),
         Some(found) => Err(DecodeError::Dicom(format!(
             "the JPEG inside is {}x{} pixels with {} component(s) of {} byte(s), but the file says {}x{} with {} of {}",
-            found.width, found.height, found.components, found.bytes_per_sample,
-            expected.width, expected.height, expected.components, expected.bytes_per_sample
+            found.width,
+            found.height,
+            found.components,
+            found.bytes_per_sample,
+            expected.width,
+            expected.height,
+            expected.components,
+            expected.bytes_per_sample
         ))),
         None => Err(DecodeError::Dicom("the JPEG pixel data has no frame header".into())),
     }
@@ -158,9 +163,7 @@ fn check_transfer_syntax(object: &DefaultDicomObject) -> Result<(), DecodeError>
     let uid = object.meta().transfer_syntax();
     match TransferSyntaxRegistry.get(uid) {
         None => Err(DecodeError::DicomCompression(format!("an unknown transfer syntax ({uid})"))),
-        Some(syntax) if !syntax.can_decode_all() => {
-            Err(DecodeError::DicomCompression(format!("{} ({uid})", syntax.name())))
-        }
+        Some(syntax) if !syntax.can_decode_all() => Err(DecodeError::DicomCompression(format!("{} ({uid})", syntax.name()))),
         Some(_) => Ok(()),
     }
 }
@@ -221,7 +224,11 @@ fn to_grey(frame: &DecodedPixelData<'_>) -> Result<Vec<u8>, DecodeError> {
         .iter()
         .map(|&v| {
             let level = (((v - low) / span).clamp(0.0, 1.0) * 255.0).round() as u8;
-            if invert { 255 - level } else { level }
+            if invert {
+                255 - level
+            } else {
+                level
+            }
         })
         .collect())
 }

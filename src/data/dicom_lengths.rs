@@ -32,8 +32,12 @@ enum Encoding {
 /// What the walk is inside of; `end` is where a defined length closes it.
 #[derive(Clone, Copy, PartialEq)]
 enum Open {
-    Sequence { end: Option<usize> },
-    Item { end: Option<usize> },
+    Sequence {
+        end: Option<usize>,
+    },
+    Item {
+        end: Option<usize>,
+    },
     /// Encapsulated pixel data: items of compressed bytes, closed by a sequence delimiter.
     PixelFragments,
 }
@@ -52,11 +56,19 @@ pub fn check_declared_lengths(bytes: &[u8]) -> Result<(), DecodeError> {
         }
         let read16 = |at: usize| {
             let b = [bytes[at], bytes[at + 1]];
-            if encoding == Encoding::ExplicitBig { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
+            if encoding == Encoding::ExplicitBig {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            }
         };
         let read32 = |at: usize| {
             let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
-            if encoding == Encoding::ExplicitBig { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+            if encoding == Encoding::ExplicitBig {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
         };
         let tag = Tag(read16(pos), read16(pos + 2));
         let rest = |from: usize| bytes.len().saturating_sub(from);

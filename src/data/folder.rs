@@ -66,10 +66,8 @@ pub fn load_folder(dir: &Path, framing: Framing) -> Result<Dataset, LoadError> {
     for ((class, path, file), result) in files.into_iter().zip(decoded) {
         match result {
             Ok(xray) => {
-                let group = groups
-                    .get(&(class, file.clone()))
-                    .cloned()
-                    .unwrap_or_else(|| format!("{}/{}", class.folder_name(), file));
+                let group =
+                    groups.get(&(class, file.clone())).cloned().unwrap_or_else(|| format!("{}/{}", class.folder_name(), file));
                 dataset.items.push(LabelledXray { xray, class, group, file });
             }
             Err(reason) => {
@@ -109,10 +107,8 @@ pub fn list_class_files(dir: &Path) -> Result<Vec<(FractureClass, PathBuf, Strin
     for entry in class_dirs {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let class = FractureClass::from_folder_name(&name).ok_or_else(|| LoadError::UnknownClass {
-            path: path.clone(),
-            expected: FractureClass::expected_folder_names(),
-        })?;
+        let class = FractureClass::from_folder_name(&name)
+            .ok_or_else(|| LoadError::UnknownClass { path: path.clone(), expected: FractureClass::expected_folder_names() })?;
         let mut names: Vec<_> = std::fs::read_dir(&path)
             .map_err(io(&path))?
             .filter_map(Result::ok)

@@ -16,8 +16,8 @@ pub use augment::augment;
 #[cfg(feature = "burn")]
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, decode_xray_framed, DecodeError, Xray, INPUT_SIZE};
-pub use guard::unlike_an_xray;
 pub use folder::{list_class_files, load_folder, manifest_groups, Dataset, LabelledXray, LoadError};
+pub use guard::unlike_an_xray;
 pub use split::{group_folds, split, Split, SplitKind};
 pub use split_csv::{parse_split_csv, write_split_csv, Part, SplitRow, SPLIT_FILE};
 pub use trim::Framing;

@@ -46,13 +46,7 @@ pub struct Split {
 /// `classes[i]` and `groups[i]` describe item `i`. For the group split, a group goes to the
 /// class of its first item; within each class the groups are shuffled and moved to validation
 /// until that class has its share of validation images.
-pub fn split(
-    kind: SplitKind,
-    classes: &[FractureClass],
-    groups: &[String],
-    valid_fraction: f64,
-    seed: u64,
-) -> Split {
+pub fn split(kind: SplitKind, classes: &[FractureClass], groups: &[String], valid_fraction: f64, seed: u64) -> Split {
     assert_eq!(classes.len(), groups.len(), "one class and one group per item");
     let mut rng = StdRng::seed_from_u64(seed);
     let n = classes.len();

@@ -86,7 +86,8 @@ mod tests {
     #[test]
     fn damaged_files_say_which_line() {
         assert!(parse_split_csv("file,group\n").unwrap_err().contains("first line"));
-        let error = parse_split_csv("part,class,file,group\ntrain,Spiral Fracture,a.jpg,g\ntest,Spiral Fracture,b.jpg,g\n").unwrap_err();
+        let error =
+            parse_split_csv("part,class,file,group\ntrain,Spiral Fracture,a.jpg,g\ntest,Spiral Fracture,b.jpg,g\n").unwrap_err();
         assert!(error.starts_with("line 3: part \"test\""), "{error}");
         assert!(parse_split_csv("part,class,file,group\ntrain,Stress,a.jpg,g\n").unwrap_err().contains("unknown class"));
     }

@@ -92,9 +92,12 @@ impl ConvBn {
             Some(norm) => norm.forward(x),
             None => x,
         };
-        if self.activation { relu6(x) } else { x }
+        if self.activation {
+            relu6(x)
+        } else {
+            x
+        }
     }
-
 
     fn fold_batch_norm(self) -> Self {
         ConvBn { conv: fold_batch_norm(self.conv, self.norm), norm: None, ..self }
@@ -125,7 +128,11 @@ impl MbConv {
             None => input.clone(),
         };
         let x = self.project.forward(self.depthwise.forward(x));
-        if self.residual { x + input } else { x }
+        if self.residual {
+            x + input
+        } else {
+            x
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use burn::nn::{BatchNorm, BatchNormConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use super::{KERAS_INIT, KERAS_BN_EPSILON, KERAS_BN_MOMENTUM, KERAS_LEAKY_SLOPE};
+use super::{KERAS_BN_EPSILON, KERAS_BN_MOMENTUM, KERAS_INIT, KERAS_LEAKY_SLOPE};
 use crate::data::INPUT_SIZE;
 use crate::NUM_CLASSES;
 
@@ -60,9 +60,7 @@ impl Mlp {
     /// `[batch, 3, 256, 256]` → `[batch, 10]` (logits)
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x: Tensor<2> = images.flatten(1, 3); // [b, 196608]
-        let x = self.blocks.iter().fold(x, |x, block| {
-            block.activation.forward(block.norm.forward(block.linear.forward(x)))
-        });
+        let x = self.blocks.iter().fold(x, |x, block| block.activation.forward(block.norm.forward(block.linear.forward(x))));
         self.output.forward(x) // [b, 10]
     }
 

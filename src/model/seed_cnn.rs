@@ -9,7 +9,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use super::{KERAS_INIT, KERAS_BN_EPSILON, KERAS_BN_MOMENTUM, KERAS_LEAKY_SLOPE};
+use super::{KERAS_BN_EPSILON, KERAS_BN_MOMENTUM, KERAS_INIT, KERAS_LEAKY_SLOPE};
 use crate::data::INPUT_SIZE;
 use crate::NUM_CLASSES;
 
@@ -72,7 +72,10 @@ impl SeedCnnConfig {
             .iter()
             .map(|&filters| {
                 let block = ConvBlock {
-                    conv: Conv2dConfig::new([channels, filters], [3, 3]).with_stride([2, 2]).with_initializer(KERAS_INIT).init(device),
+                    conv: Conv2dConfig::new([channels, filters], [3, 3])
+                        .with_stride([2, 2])
+                        .with_initializer(KERAS_INIT)
+                        .init(device),
                     norm: Some(
                         BatchNormConfig::new(filters)
                             .with_epsilon(KERAS_BN_EPSILON)

@@ -154,14 +154,17 @@ impl ModelCard {
         let mut card = ModelCard::new(id, name, &tuned.model, tuned.config.clone(), base.input.clone());
         card.fine_tuned_from = Some(base.id.clone());
         if let Some(after) = &tuned.report.after {
-            card.metrics.insert(FINE_TUNE_METRICS.into(), RunMetrics {
-                model: format!("{} (fine-tuned)", base.architecture.name()),
-                split: tuned.config.split,
-                best_epoch: tuned.report.best_epoch,
-                train_images: tuned.report.train_images,
-                valid_images: tuned.report.valid_images,
-                validation: after.clone(),
-            });
+            card.metrics.insert(
+                FINE_TUNE_METRICS.into(),
+                RunMetrics {
+                    model: format!("{} (fine-tuned)", base.architecture.name()),
+                    split: tuned.config.split,
+                    best_epoch: tuned.report.best_epoch,
+                    train_images: tuned.report.train_images,
+                    valid_images: tuned.report.valid_images,
+                    validation: after.clone(),
+                },
+            );
         }
         card.comparison = base.metrics.values().chain(&base.comparison).cloned().collect();
         card
@@ -233,7 +236,11 @@ pub fn classifier_from_bytes(architecture: &Architecture, bytes: &[u8], device: 
 /// Up to three items, for a message that names what went wrong without listing everything.
 fn first_few<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
     let names: Vec<String> = items.take(3).map(|item| item.to_string()).collect();
-    if names.is_empty() { "none".into() } else { format!("{}…", names.join(", ")) }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        format!("{}…", names.join(", "))
+    }
 }
 
 /// Loads weights after checking them against the card's sha256.
@@ -269,11 +276,13 @@ pub fn save_model_dir(dir: &std::path::Path, card: &mut ModelCard, model: Option
 /// Reads `model.json` and its weights from `dir`.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_model_dir(dir: &std::path::Path, device: &Device) -> Result<(ModelCard, Classifier), StoreError> {
-    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| StoreError::Io(format!("{}: {e}", dir.join(name).display())));
+    let read =
+        |name: &str| std::fs::read(dir.join(name)).map_err(|e| StoreError::Io(format!("{}: {e}", dir.join(name).display())));
     let card = ModelCard::from_json(&String::from_utf8_lossy(&read(CARD_FILE)?))?;
-    let info = card.weights.as_ref().ok_or_else(|| {
-        StoreError::Card(format!("{} records metrics only and has no weights", dir.join(CARD_FILE).display()))
-    })?;
+    let info = card
+        .weights
+        .as_ref()
+        .ok_or_else(|| StoreError::Card(format!("{} records metrics only and has no weights", dir.join(CARD_FILE).display())))?;
     let bytes = read(&info.file)?;
     let model = classifier_from_card(&card, &bytes, device)?;
     Ok((card, model))

@@ -35,7 +35,11 @@ impl Calibration {
         for _ in 0..60 {
             let a = hi - ratio * (hi - lo);
             let b = lo + ratio * (hi - lo);
-            if nll(a.exp()) <= nll(b.exp()) { hi = b } else { lo = a }
+            if nll(a.exp()) <= nll(b.exp()) {
+                hi = b
+            } else {
+                lo = a
+            }
         }
         let temperature = ((lo + hi) / 2.0).exp();
         let after = apply_all(probabilities, temperature);
@@ -80,7 +84,8 @@ pub fn mean_nll(rows: &[[f32; NUM_CLASSES]], labels: &[usize]) -> f64 {
 pub fn expected_calibration_error(rows: &[[f32; NUM_CLASSES]], labels: &[usize]) -> f64 {
     let mut bins = [(0usize, 0.0f64, 0usize); ECE_BINS]; // (count, confidence sum, correct)
     for (row, &label) in rows.iter().zip(labels) {
-        let (top, confidence) = row.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best });
+        let (top, confidence) =
+            row.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best });
         let bin = ((confidence as f64 * ECE_BINS as f64) as usize).min(ECE_BINS - 1);
         bins[bin].0 += 1;
         bins[bin].1 += confidence as f64;
@@ -109,7 +114,13 @@ mod tests {
             let honest = softmax_of(&honest);
             let u: f32 = rng.random_range(0.0..1.0);
             let mut acc = 0.0;
-            let label = honest.iter().position(|&p| { acc += p; u < acc }).unwrap_or(NUM_CLASSES - 1);
+            let label = honest
+                .iter()
+                .position(|&p| {
+                    acc += p;
+                    u < acc
+                })
+                .unwrap_or(NUM_CLASSES - 1);
             rows.push(apply_temperature(&honest, 1.0 / 3.0));
             labels.push(label);
         }

@@ -114,10 +114,7 @@ impl TrainingConfig {
 
     /// The optimiser these settings describe.
     pub fn adam(&self) -> AdamConfig {
-        AdamConfig::new()
-            .with_beta_1(self.adam_beta_1)
-            .with_beta_2(self.adam_beta_2)
-            .with_epsilon(self.adam_epsilon)
+        AdamConfig::new().with_beta_1(self.adam_beta_1).with_beta_2(self.adam_beta_2).with_epsilon(self.adam_epsilon)
     }
 }
 
@@ -137,7 +134,8 @@ mod tests {
 
     #[test]
     fn older_cards_read_without_schedule_or_mixup() {
-        let mut json = serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
+        let mut json =
+            serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
         let object = json.as_object_mut().unwrap();
         object.remove("schedule");
         object.remove("mixup");

@@ -136,7 +136,12 @@ pub async fn fine_tune(
         .iter()
         .zip(&labels)
         .zip(before.iter().zip(&after))
-        .map(|((&index, &actual), (b, a))| HeldOutImage { index, actual, before: ranked_classes(b)[0], after: ranked_classes(a)[0] })
+        .map(|((&index, &actual), (b, a))| HeldOutImage {
+            index,
+            actual,
+            before: ranked_classes(b)[0],
+            after: ranked_classes(a)[0],
+        })
         .collect();
     let score = |rows: &[[f32; crate::NUM_CLASSES]]| (!rows.is_empty()).then(|| Evaluation::from_probabilities(rows, &labels));
     let report = FineTuneReport {

@@ -96,7 +96,11 @@ pub fn ranked_classes(row: &[f32; NUM_CLASSES]) -> [usize; NUM_CLASSES] {
 
 /// `num / den`, or 0 when nothing was counted (scikit-learn's `zero_division=0`).
 fn ratio(num: f64, den: f64) -> f64 {
-    if den == 0.0 { 0.0 } else { num / den }
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
 }
 
 #[cfg(test)]
@@ -119,8 +123,10 @@ mod tests {
 
     #[test]
     fn answers_moved_counts_images_that_changed_cells() {
-        let before = Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2), one_hot_ish(2, 0, 1)], &[0, 1, 2]);
-        let after = Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2)], &[0, 1, 2]);
+        let before =
+            Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2), one_hot_ish(2, 0, 1)], &[0, 1, 2]);
+        let after =
+            Evaluation::from_probabilities(&[one_hot_ish(0, 1, 2), one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2)], &[0, 1, 2]);
         assert_eq!(before.answers_moved(&before), 0);
         assert_eq!(after.answers_moved(&before), 2);
         assert_eq!(before.answers_moved(&after), 2);
@@ -130,12 +136,7 @@ mod tests {
     fn metric_math_on_a_hand_made_case() {
         // Four images: class 0 right, class 0 predicted as 1 (0 second), class 1 right,
         // class 2 predicted as 1 with 2 outside the top three.
-        let probabilities = [
-            one_hot_ish(0, 1, 2),
-            one_hot_ish(1, 0, 2),
-            one_hot_ish(1, 2, 3),
-            one_hot_ish(1, 3, 4),
-        ];
+        let probabilities = [one_hot_ish(0, 1, 2), one_hot_ish(1, 0, 2), one_hot_ish(1, 2, 3), one_hot_ish(1, 3, 4)];
         let labels = [0, 0, 1, 2];
         let e = Evaluation::from_probabilities(&probabilities, &labels);
         assert_eq!(e.n, 4);

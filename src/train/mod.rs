@@ -15,8 +15,8 @@ pub mod source;
 pub mod step;
 
 pub use calibration::{apply_temperature, expected_calibration_error, Calibration};
-pub use cross_validation::{CrossValidation, FoldResult, MeanSd};
 pub use config::{Schedule, Trainable, TrainingConfig};
+pub use cross_validation::{CrossValidation, FoldResult, MeanSd};
 pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
 pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};

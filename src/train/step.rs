@@ -84,8 +84,8 @@ impl Trainer {
                     TensorData::new(mix.partner.iter().map(|&i| i as i64).collect(), [mix.partner.len()]),
                     &self.device,
                 );
-                let blended = inputs.clone().mul_scalar(mix.lambda)
-                    + inputs.select(0, partner.clone()).mul_scalar(1.0 - mix.lambda);
+                let blended =
+                    inputs.clone().mul_scalar(mix.lambda) + inputs.select(0, partner.clone()).mul_scalar(1.0 - mix.lambda);
                 let logits = self.model.forward_from(blended, first_block);
                 let own = self.loss.forward(logits.clone(), targets.clone());
                 let other = self.loss.forward(logits.clone(), targets.select(0, partner));
@@ -96,11 +96,7 @@ impl Trainer {
         let loss_value = read_f32(loss.detach()).await?[0];
         let scores = read_f32(logits.detach()).await?;
         self.model = self.optimizer.step(self.learning_rate, self.model.clone(), grads);
-        let correct = scores
-            .chunks_exact(NUM_CLASSES)
-            .zip(labels)
-            .filter(|(row, &label)| argmax(row) == label)
-            .count();
+        let correct = scores.chunks_exact(NUM_CLASSES).zip(labels).filter(|(row, &label)| argmax(row) == label).count();
         Ok(StepStats { loss: loss_value, correct, images: labels.len() })
     }
 

@@ -9,8 +9,8 @@ use gloo_worker::reactor::{reactor, ReactorScope};
 use web_time::Instant;
 
 use super::backend::{self, OpenedBackend};
-use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
 use super::protocol::ShippedModel;
+use super::protocol::{BackendKind, Event, ModelFiles, Prediction, Request};
 use super::weights::{fetch_index, fetch_shipped_model, FetchedModel, ModelIndex};
 use crate::data::{decode_xray_framed, unlike_an_xray, Framing, Xray, INPUT_SIZE};
 use crate::model::Classifier;
@@ -177,7 +177,11 @@ impl Engine {
 
     fn announce_shipped(&self, chosen: &str, scope: &mut ReactorScope<Request, Event>) {
         if let Some(index) = &self.index {
-            let models = index.models.iter().map(|m| ShippedModel { id: m.id.clone(), name: m.name.clone(), path: m.path.clone() }).collect();
+            let models = index
+                .models
+                .iter()
+                .map(|m| ShippedModel { id: m.id.clone(), name: m.name.clone(), path: m.path.clone() })
+                .collect();
             send(scope, Event::Shipped { models, chosen: chosen.to_string() });
         }
     }
@@ -233,8 +237,7 @@ impl Engine {
         let Some(backend) = &self.backend else {
             return Err("no backend is open".into());
         };
-        let classifier =
-            classifier_from_card(&model.card, &model.files.weights, &backend.device).map_err(|e| e.to_string())?;
+        let classifier = classifier_from_card(&model.card, &model.files.weights, &backend.device).map_err(|e| e.to_string())?;
         let loaded = LoadedModel::new(classifier);
         let blank = Xray { pixels: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE], original_size: (1, 1) };
         predict(&loaded.folded, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
@@ -243,7 +246,12 @@ impl Engine {
     }
 
     /// Opens the CPU backend, tells the page `why`, and loads `model` there.
-    async fn move_to_cpu(&mut self, why: String, model: &ActiveModel, scope: &mut ReactorScope<Request, Event>) -> Result<(), String> {
+    async fn move_to_cpu(
+        &mut self,
+        why: String,
+        model: &ActiveModel,
+        scope: &mut ReactorScope<Request, Event>,
+    ) -> Result<(), String> {
         let cpu = backend::cpu();
         self.announce(&cpu, Some(why), scope);
         self.backend = Some(cpu);
@@ -268,10 +276,11 @@ impl Engine {
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
-        let (probabilities, heatmap) = predict_with_heatmap(&classifier.folded, &xray, &backend.device).await.map_err(|e| match e {
-            lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
-            other => Failure::Message(other.to_string()),
-        })?;
+        let (probabilities, heatmap) =
+            predict_with_heatmap(&classifier.folded, &xray, &backend.device).await.map_err(|e| match e {
+                lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
+                other => Failure::Message(other.to_string()),
+            })?;
         // The card's temperature, when it has one, makes the confidence honest (model.json's
         // calibration); it never changes the ranking.
         let temperature = self.active.as_ref().and_then(|m| m.card.calibration.as_ref()).map_or(1.0, |c| c.temperature);

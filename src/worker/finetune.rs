@@ -43,10 +43,7 @@ impl TrainObserver for RunObserver<'_> {
                     },
                 ),
                 // Anything else changes the model or the device under the run: refused.
-                _ => send(
-                    self.scope,
-                    Event::LoadFailed { message: "a fine-tuning run is in progress; stop it first".into() },
-                ),
+                _ => send(self.scope, Event::LoadFailed { message: "a fine-tuning run is in progress; stop it first".into() }),
             }
         }
     }
@@ -106,10 +103,7 @@ impl Engine {
         send(scope, Event::Status(String::new()));
         drop(files);
         if images.len() < 2 {
-            let message = format!(
-                "{} of the files could be read as images; fine-tuning needs at least two",
-                images.len()
-            );
+            let message = format!("{} of the files could be read as images; fine-tuning needs at least two", images.len());
             send(scope, Event::FineTuneStarted { train_images: 0, valid_images: 0, skipped });
             return send(scope, Event::FineTuneFailed { message, on_gpu: false });
         }

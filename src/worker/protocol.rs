@@ -198,10 +198,8 @@ mod tests {
             stopped: true,
             halted: Some("the loss became NaN".into()),
         };
-        let finished = Event::FineTuneFinished {
-            report,
-            model: Some(ModelFiles { card_json: "{}".into(), weights: vec![1, 2, 3] }),
-        };
+        let finished =
+            Event::FineTuneFinished { report, model: Some(ModelFiles { card_json: "{}".into(), weights: vec![1, 2, 3] }) };
         let bytes = bincode::serialize(&finished).expect("encode");
         assert_eq!(bincode::deserialize::<Event>(&bytes).expect("decode"), finished);
 

@@ -45,12 +45,13 @@ pub async fn fetch_index() -> Result<ModelIndex, String> {
 }
 
 /// Downloads the shipped model `id` of `index`, reporting `(loaded, total)` bytes of the weights.
-pub async fn fetch_shipped_model(index: &ModelIndex, id: &str, mut progress: impl FnMut(u64, u64)) -> Result<FetchedModel, String> {
-    let entry = index
-        .models
-        .iter()
-        .find(|m| m.id == id)
-        .ok_or_else(|| format!("models/index.json does not list a model `{id}`"))?;
+pub async fn fetch_shipped_model(
+    index: &ModelIndex,
+    id: &str,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<FetchedModel, String> {
+    let entry =
+        index.models.iter().find(|m| m.id == id).ok_or_else(|| format!("models/index.json does not list a model `{id}`"))?;
     let base = format!("{MODELS_URL}/{}", entry.path.trim_end_matches('/'));
     let card_json = fetch_text(&format!("{base}/model.json")).await?;
     let card = ModelCard::from_json(&card_json).map_err(|e| format!("{base}/model.json: {e}"))?;
@@ -97,21 +98,14 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 /// Reads the body chunk by chunk so that the page can draw a progress bar.
 async fn fetch_bytes_with_progress(url: &str, expected: u64, progress: &mut impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
     let response = fetch_ok(url).await?;
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(expected);
+    let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok()).unwrap_or(expected);
     let body = response.body().ok_or_else(|| format!("{url} came back without a body"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(total as usize);
     progress(0, total);
     loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| format!("the download of {url} broke off: {}", js_message(&e)))?;
+        let chunk =
+            JsFuture::from(reader.read()).await.map_err(|e| format!("the download of {url} broke off: {}", js_message(&e)))?;
         if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             break;
         }

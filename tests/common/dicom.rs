@@ -34,12 +34,16 @@ pub fn dicom_from_grey(grey: &GrayImage, storage: Storage, frames: &[&GrayImage]
     };
     let (photometric, bits, pixel_bytes): (&str, u16, Vec<u8>) = match storage {
         Storage::Mono2Bits8 => ("MONOCHROME2", 8, all.iter().flat_map(|f| f.as_raw().clone()).collect()),
-        Storage::Mono1Bits16Windowed => {
-            ("MONOCHROME1", 16, all.iter().flat_map(|f| f.as_raw().iter().flat_map(|&v| stored16(v, true, 1000)).collect::<Vec<_>>()).collect())
-        }
-        Storage::Mono2Bits16Rescaled => {
-            ("MONOCHROME2", 16, all.iter().flat_map(|f| f.as_raw().iter().flat_map(|&v| stored16(v, false, 2024)).collect::<Vec<_>>()).collect())
-        }
+        Storage::Mono1Bits16Windowed => (
+            "MONOCHROME1",
+            16,
+            all.iter().flat_map(|f| f.as_raw().iter().flat_map(|&v| stored16(v, true, 1000)).collect::<Vec<_>>()).collect(),
+        ),
+        Storage::Mono2Bits16Rescaled => (
+            "MONOCHROME2",
+            16,
+            all.iter().flat_map(|f| f.as_raw().iter().flat_map(|&v| stored16(v, false, 2024)).collect::<Vec<_>>()).collect(),
+        ),
     };
     put_samples(&mut object, photometric, bits, if bits == 8 { 8 } else { 12 });
     if bits == 16 {
@@ -139,9 +143,8 @@ fn put_samples(object: &mut InMemDicomObject, photometric: &str, allocated: u16,
 }
 
 fn write(object: InMemDicomObject, transfer_syntax: &str) -> Vec<u8> {
-    let file = object
-        .with_meta(FileMetaTableBuilder::new().transfer_syntax(transfer_syntax))
-        .expect("a complete file meta group");
+    let file =
+        object.with_meta(FileMetaTableBuilder::new().transfer_syntax(transfer_syntax)).expect("a complete file meta group");
     let mut bytes = Vec::new();
     file.write_all(&mut bytes).expect("writing DICOM to memory");
     bytes

@@ -49,7 +49,9 @@ pub fn huge_header_png() -> Vec<u8> {
 
 /// Two 16x16 frames: red, then blue.
 pub fn animated_gif() -> Vec<u8> {
-    let frame = |colour: [u8; 4]| Frame::from_parts(RgbaImage::from_pixel(16, 16, Rgba(colour)), 0, 0, Delay::from_numer_denom_ms(100, 1));
+    let frame = |colour: [u8; 4]| {
+        Frame::from_parts(RgbaImage::from_pixel(16, 16, Rgba(colour)), 0, 0, Delay::from_numer_denom_ms(100, 1))
+    };
     let mut bytes = Vec::new();
     {
         let mut encoder = GifEncoder::new(&mut bytes);
@@ -64,13 +66,8 @@ pub fn exif_rotated_jpeg() -> Vec<u8> {
     let image = RgbImage::from_fn(64, 32, |x, _| if x < 32 { Rgb([255; 3]) } else { Rgb([0; 3]) });
     let jpeg = encode(&DynamicImage::ImageRgb8(image), ImageFormat::Jpeg);
     // APP1 "Exif": big-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1, value 6.
-    let tiff: Vec<u8> = [
-        &b"MM\0\x2a\0\0\0\x08"[..],
-        &[0, 1],
-        &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0],
-        &[0, 0, 0, 0],
-    ]
-    .concat();
+    let tiff: Vec<u8> =
+        [&b"MM\0\x2a\0\0\0\x08"[..], &[0, 1], &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0], &[0, 0, 0, 0]].concat();
     let payload = [&b"Exif\0\0"[..], &tiff].concat();
     let mut app1 = vec![0xff, 0xe1];
     app1.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());

@@ -21,7 +21,11 @@ pub fn LineChart(title: &'static str, #[prop(into)] series: Signal<Vec<Series>>)
         series.with(|all| {
             let finite = all.iter().flat_map(|s| s.values.iter().copied()).filter(|v| v.is_finite());
             let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            if lo.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) }
+            if lo.is_finite() {
+                (lo, if hi > lo { hi } else { lo + 1.0 })
+            } else {
+                (0.0, 1.0)
+            }
         })
     };
     let lines = move || {

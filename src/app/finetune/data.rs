@@ -53,7 +53,12 @@ impl LabelledSet {
     pub fn to_files(&self) -> Vec<LabelledFile> {
         self.images
             .iter()
-            .map(|i| LabelledFile { name: i.name.clone(), class: i.class.index(), group: i.group.clone(), bytes: i.bytes.clone() })
+            .map(|i| LabelledFile {
+                name: i.name.clone(),
+                class: i.class.index(),
+                group: i.group.clone(),
+                bytes: i.bytes.clone(),
+            })
             .collect()
     }
 }

@@ -15,7 +15,11 @@ pub fn RunProgress() -> impl IntoView {
     let latest = move || run.with(|r| r.batches.last().cloned());
     let epochs_planned = move || run.with(|r| r.options.as_ref().map_or(0, |o| o.epochs));
     let batch_losses = Signal::derive(move || {
-        vec![Series { label: "batch loss", class: "train", values: run.with(|r| r.batches.iter().map(|b| b.loss as f64).collect()) }]
+        vec![Series {
+            label: "batch loss",
+            class: "train",
+            values: run.with(|r| r.batches.iter().map(|b| b.loss as f64).collect()),
+        }]
     });
     let epoch_losses = Signal::derive(move || {
         run.with(|r| {

@@ -142,5 +142,9 @@ fn CellImages(report: FineTuneReport, opened: RwSignal<Option<Cell>>, run_set: R
 }
 
 fn percent(value: f64, support: usize) -> String {
-    if support == 0 { "—".into() } else { format!("{:.0} %", value * 100.0) }
+    if support == 0 {
+        "—".into()
+    } else {
+        format!("{:.0} %", value * 100.0)
+    }
 }

@@ -105,7 +105,12 @@ pub fn KeepModels() -> impl IntoView {
 
 /// One saved model: load, rename, delete.
 #[component]
-fn SavedRow(model: SavedModel, link: EngineLink, saved: RwSignal<Vec<SavedModel>>, message: RwSignal<Option<String>>) -> impl IntoView {
+fn SavedRow(
+    model: SavedModel,
+    link: EngineLink,
+    saved: RwSignal<Vec<SavedModel>>,
+    message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let editing = RwSignal::new(false);
     let new_name = RwSignal::new(model.name.clone());
     let score = ModelCard::from_json(&model.card_json)
@@ -113,7 +118,8 @@ fn SavedRow(model: SavedModel, link: EngineLink, saved: RwSignal<Vec<SavedModel>
         .and_then(|card| card.metrics.get(FINE_TUNE_METRICS).map(|m| m.validation.accuracy))
         .map(|a| format!(" · held-out accuracy {:.1} %", a * 100.0))
         .unwrap_or_default();
-    let date = String::from(js_sys::Date::new(&model.saved_at.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
+    let date =
+        String::from(js_sys::Date::new(&model.saved_at.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
     let (for_load, for_rename, for_delete) = (model.clone(), model.clone(), model.id.clone());
     let load = move |_| {
         let model = for_load.clone();

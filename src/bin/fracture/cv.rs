@@ -105,7 +105,8 @@ pub fn run(args: CvArgs) -> Result<(), String> {
         }
         let (valid_rows, test_rows) = (&rows[0], &rows[1]);
         let calibration = Calibration::fit(valid_rows, &labels(&valid));
-        let result = FoldResult::score(number, (train.len(), valid.len()), outcome.best_epoch, calibration, test_rows, &labels(&test));
+        let result =
+            FoldResult::score(number, (train.len(), valid.len()), outcome.best_epoch, calibration, test_rows, &labels(&test));
         eprintln!(
             "fold {number}: top-1 {:.3} · top-3 {:.3} · macro-F1 {:.3} · loss {:.3} → {:.3} · ECE {:.3} → {:.3} (T = {:.2}, epoch {})",
             result.raw.accuracy, result.raw.top3_accuracy, result.raw.macro_f1, result.raw.loss, result.calibrated_loss,

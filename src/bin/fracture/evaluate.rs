@@ -44,7 +44,13 @@ pub fn run(args: EvaluateArgs) -> Result<(), String> {
         println!("{}", serde_json::to_string_pretty(&e).expect("metrics serialise"));
         return Ok(());
     }
-    println!("{} on {} ({} images, {} skipped, temperature {temperature:.3})", card.name, args.data.display(), e.n, dataset.skipped.len());
+    println!(
+        "{} on {} ({} images, {} skipped, temperature {temperature:.3})",
+        card.name,
+        args.data.display(),
+        e.n,
+        dataset.skipped.len()
+    );
     println!("accuracy {:.4} · top-3 {:.4} · loss {:.4} · macro-F1 {:.4}\n", e.accuracy, e.top3_accuracy, e.loss, e.macro_f1);
     println!("{:<24} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "images");
     for m in &e.per_class {

@@ -76,7 +76,12 @@ pub fn run(args: FineTuneArgs) -> Result<(), String> {
     if let (Some(before), Some(after)) = (&report.before, &report.after) {
         eprintln!(
             "{} held-out images: accuracy {:.4} → {:.4}, loss {:.4} → {:.4} (kept epoch {}) → {}",
-            report.valid_images, before.accuracy, after.accuracy, before.loss, after.loss, report.best_epoch,
+            report.valid_images,
+            before.accuracy,
+            after.accuracy,
+            before.loss,
+            after.loss,
+            report.best_epoch,
             args.out.display()
         );
     }

@@ -36,8 +36,15 @@ impl TrainObserver for Progress {
     fn on_epoch(&mut self, r: &EpochReport) {
         let line = format!(
             "epoch {:>2}: train loss {:.4} acc {:.4} | valid loss {:.4} acc {:.4} top-3 {:.4} | {:.0} s, {:.1} img/s{}",
-            r.epoch, r.train_loss, r.train_accuracy, r.valid_loss, r.valid_accuracy, r.valid_top3_accuracy,
-            r.seconds, r.images_per_second, if r.best { "  (best so far)" } else { "" }
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            r.valid_loss,
+            r.valid_accuracy,
+            r.valid_top3_accuracy,
+            r.seconds,
+            r.images_per_second,
+            if r.best { "  (best so far)" } else { "" }
         );
         // A hidden bar (stderr is not a terminal) drops `println`, so print directly.
         if self.bar.is_hidden() {

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use bone_fracture::data::{Framing, LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
-use bone_fracture::train::{fit_source, predict_source, Cached, FitOutcome, Images, Schedule, Source, TrainError, Trainable, TrainingConfig};
 use bone_fracture::store::InputSpec;
+use bone_fracture::train::{
+    fit_source, predict_source, Cached, FitOutcome, Images, Schedule, Source, TrainError, Trainable, TrainingConfig,
+};
 use bone_fracture::NUM_CLASSES;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use burn::tensor::Device;
 use clap::{Args, ValueEnum};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 use crate::progress::Progress;
 
@@ -139,7 +141,10 @@ impl Recipe {
         let (Some(frozen), true) = (self.frozen_blocks, self.cache_views > 0) else { return Ok(None) };
         let blocks = self.cache_blocks.unwrap_or(frozen);
         if blocks == 0 || blocks > frozen || self.model != ModelChoice::Efficientnet {
-            return Err("--cache-views needs --model efficientnet, --frozen-blocks of 1 or more and --cache-blocks no more than those".into());
+            return Err(
+                "--cache-views needs --model efficientnet, --frozen-blocks of 1 or more and --cache-blocks no more than those"
+                    .into(),
+            );
         }
         let views = if config.augment { self.cache_views } else { 1 };
         eprintln!("computing the frozen blocks once: {} images × {views} views …", items.len());

@@ -63,7 +63,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let valid: Vec<&LabelledXray> = parts.valid.iter().map(|&i| &dataset.items[i]).collect();
     eprintln!(
         "{} images ({} skipped): {} train, {} validation ({:?} split, seed {})",
-        dataset.items.len(), dataset.skipped.len(), train.len(), valid.len(), config.split, config.seed
+        dataset.items.len(),
+        dataset.skipped.len(),
+        train.len(),
+        valid.len(),
+        config.split,
+        config.seed
     );
 
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
@@ -73,8 +78,16 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let model = args.recipe.init(&config, &device)?;
     let all: Vec<&LabelledXray> = dataset.items.iter().collect();
     let cache = args.recipe.prefix_cache(&config, &model, &all, &device)?;
-    let (outcome, rows) =
-        args.recipe.fit(&config, model, &dataset.items, cache.as_ref(), (&parts.train, &parts.valid), &[], &device, &mut progress)?;
+    let (outcome, rows) = args.recipe.fit(
+        &config,
+        model,
+        &dataset.items,
+        cache.as_ref(),
+        (&parts.train, &parts.valid),
+        &[],
+        &device,
+        &mut progress,
+    )?;
     if let Some(reason) = outcome.halted {
         return Err(format!("training stopped: {reason}; nothing was saved"));
     }
@@ -84,14 +97,17 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let split_name = serde_json::to_value(config.split).expect("split serialises").as_str().unwrap_or("").to_string();
     let mut card = ModelCard::new(&id, name, &outcome.model, config.clone(), args.recipe.input());
     if let Some(validation) = outcome.evaluation.clone() {
-        card.metrics.insert(split_name, RunMetrics {
-            model: id,
-            split: config.split,
-            best_epoch: outcome.best_epoch,
-            train_images: train.len(),
-            valid_images: valid.len(),
-            validation,
-        });
+        card.metrics.insert(
+            split_name,
+            RunMetrics {
+                model: id,
+                split: config.split,
+                best_epoch: outcome.best_epoch,
+                train_images: train.len(),
+                valid_images: valid.len(),
+                validation,
+            },
+        );
     }
     if !valid.is_empty() {
         // Temperature scaling on the validation images that picked the epoch.
@@ -108,7 +124,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     if let Some(e) = &outcome.evaluation {
         eprintln!(
             "kept epoch {}: validation accuracy {:.4}, top-3 {:.4}, loss {:.4}, macro-F1 {:.4} → {}",
-            outcome.best_epoch, e.accuracy, e.top3_accuracy, e.loss, e.macro_f1, args.out.display()
+            outcome.best_epoch,
+            e.accuracy,
+            e.top3_accuracy,
+            e.loss,
+            e.macro_f1,
+            args.out.display()
         );
     }
     Ok(())
