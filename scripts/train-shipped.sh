@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces public/models/ from the data: the seed CNN on the group split (the shipped
-# weights), the CNN on the notebook's random split and the MLP on both (metrics only), then
+# weights), the CNN on the notebook's random split and the MLP on both (metrics only) and in
+# 5-fold cross-validation (README figures), then
 # gathers their metrics into public/models/seed-cnn/model.json; then EfficientNet-Lite0 from
 # ImageNet weights (the default model), its recipe's 5-fold cross-validation, and index.json;
 # last, gallery.json and public/gallery/ for the page's analysis views.
@@ -21,6 +22,8 @@ train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-gro
 train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-random.log
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
   --index public/models/index.json
+# The MLP's cross-validation (README, "The reference notebook's models"; 36 minutes here).
+"$fracture" cv --model mlp --data "$data" --backend "$backend" --out runs/cv-mlp 2>runs/cv-mlp.log
 # The transfer-learning recipe chosen by cross-validation (README, "Results").
 efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 8 --label-smoothing 0.1 --epochs 12)
 train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 2>runs/efficientnet-group.log
