@@ -6,7 +6,7 @@ use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
-use crate::train::{CrossValidation, MeanSd, Trainable};
+use crate::train::{CrossValidation, MeanSd, Schedule, Trainable};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -49,8 +49,9 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}",
+                "Adam, learning rate {}{}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}{}",
                 training.learning_rate,
+                if training.schedule == Schedule::Cosine { " falling to zero along a cosine" } else { "" },
                 training.batch_size,
                 training.epochs,
                 training.seed,
@@ -63,6 +64,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                 },
                 if training.augment { "; flips, rotations, zooms and exposure changes" } else { "" },
                 if training.label_smoothing > 0.0 { format!("; label smoothing {}", training.label_smoothing) } else { String::new() },
+                if training.mixup > 0.0 { format!("; mixup α {}", training.mixup) } else { String::new() },
             )}</dd>
             <dt>"Weights"</dt>
             <dd class="mono">{weights}</dd>
