@@ -58,6 +58,17 @@ pub enum Schedule {
     Cosine,
 }
 
+impl std::str::FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "constant" => Ok(Schedule::Constant),
+            "cosine" => Ok(Schedule::Cosine),
+            other => Err(format!("unknown schedule `{other}`; use `constant` or `cosine`")),
+        }
+    }
+}
+
 impl Schedule {
     /// The rate for step `step` (0-based) of `steps`, starting from `base`.
     pub fn rate(self, base: f64, step: usize, steps: usize) -> f64 {
@@ -130,6 +141,8 @@ mod tests {
         assert!(rate(99) < 1e-6 && rate(99) > 0.0);
         assert!((1..100).all(|s| rate(s) < rate(s - 1)));
         assert_eq!(Schedule::Constant.rate(1e-3, 99, 100), 1e-3);
+        assert_eq!("cosine".parse(), Ok(Schedule::Cosine));
+        assert!("linear".parse::<Schedule>().unwrap_err().contains("unknown schedule"));
     }
 
     #[test]

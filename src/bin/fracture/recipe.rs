@@ -28,12 +28,6 @@ pub enum ModelChoice {
     Efficientnet,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScheduleChoice {
-    Constant,
-    Cosine,
-}
-
 #[derive(Args)]
 pub struct Recipe {
     #[arg(long, value_enum, default_value = "cnn")]
@@ -65,8 +59,8 @@ pub struct Recipe {
     #[arg(long)]
     pub trim_bars: bool,
     /// The learning rate over the run: constant, or a half cosine from --lr down to zero.
-    #[arg(long, value_enum, default_value = "constant")]
-    pub lr_schedule: ScheduleChoice,
+    #[arg(long, default_value = "constant")]
+    pub lr_schedule: Schedule,
     /// Mixup's α (0: none): train on blends of two images and of their labels, the blend's
     /// weight drawn from Beta(α, α); with --cache-views, blends of the cached blocks' output.
     #[arg(long, default_value_t = 0.0)]
@@ -104,10 +98,7 @@ impl Recipe {
         config.augment = self.augment;
         config.label_smoothing = self.label_smoothing;
         config.class_weighted = self.class_weighted;
-        config.schedule = match self.lr_schedule {
-            ScheduleChoice::Constant => Schedule::Constant,
-            ScheduleChoice::Cosine => Schedule::Cosine,
-        };
+        config.schedule = self.lr_schedule;
         config.mixup = self.mixup;
         config
     }
