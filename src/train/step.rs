@@ -73,17 +73,14 @@ impl Trainer {
         mix: Option<&Mix>,
     ) -> Result<StepStats, TrainError> {
         let inputs = inputs.to_device(&self.device);
-        let targets = labels_to_tensor(labels, &self.device);
+        let targets = indices_to_tensor(labels, &self.device);
         let (loss, logits) = match mix {
             None => {
                 let logits = self.model.forward_from(inputs, first_block);
                 (self.loss.forward(logits.clone(), targets), logits)
             }
             Some(mix) => {
-                let partner = Tensor::<1, Int>::from_data(
-                    TensorData::new(mix.partner.iter().map(|&i| i as i64).collect(), [mix.partner.len()]),
-                    &self.device,
-                );
+                let partner = indices_to_tensor(&mix.partner, &self.device);
                 let blended =
                     inputs.clone().mul_scalar(mix.lambda) + inputs.select(0, partner.clone()).mul_scalar(1.0 - mix.lambda);
                 let logits = self.model.forward_from(blended, first_block);
@@ -184,9 +181,10 @@ pub async fn evaluate(
     Ok(Evaluation::from_probabilities(&probabilities, labels))
 }
 
-fn labels_to_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
-    let values: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-    Tensor::from_data(TensorData::new(values, [labels.len()]), device)
+/// Class labels, or batch positions, as an integer tensor.
+fn indices_to_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
+    let values: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+    Tensor::from_data(TensorData::new(values, [indices.len()]), device)
 }
 
 /// Reads a tensor back to the host; awaited, so it also works on WebGPU in a browser.
