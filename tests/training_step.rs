@@ -1,5 +1,6 @@
 //! The shared training step lowers the loss on a tiny batch, on the CPU backend and on wgpu,
-//! and both backends agree; its mixup variant is the blend it claims to be.
+//! and both backends agree; its mixup variant is the blend it claims to be, and so is the
+//! moving average of the weights.
 
 // `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
 // backend this project runs on.
@@ -9,11 +10,14 @@ mod common;
 
 use bone_fracture::data::SplitKind;
 use bone_fracture::data::{images_to_tensor, Xray};
+use bone_fracture::model::Classifier;
 use bone_fracture::model::{Architecture, SeedCnnConfig};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes};
 use bone_fracture::train::mixup::Mix;
-use bone_fracture::train::{Trainer, TrainingConfig};
+use bone_fracture::train::{Trainer, TrainingConfig, WeightAverage};
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
+use std::collections::HashMap;
 
 /// Dropout off, so that two measurements of the same batch differ only by the update.
 fn deterministic_cnn() -> Architecture {
@@ -103,4 +107,53 @@ fn a_mixup_step_blends_the_images_and_the_two_labels_losses() {
     let mut trainer = seeded_trainer(&device, &deterministic_cnn());
     let plain = pollster::block_on(trainer.step(&refs, &labels)).expect("a step").loss;
     assert!((unmixed - plain).abs() < 1e-5, "λ = 1: {unmixed} vs {plain}");
+}
+
+/// Every float tensor of a model (weights and batch-norm running statistics), by id.
+fn tensors(model: &Classifier) -> HashMap<ParamId, Vec<f32>> {
+    struct Collect(HashMap<ParamId, Vec<f32>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.insert(param.id, param.val().into_data().to_vec().expect("f32 values"));
+        }
+    }
+    let mut collect = Collect(HashMap::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+#[test]
+fn the_weight_average_blends_every_weight_and_running_statistic() {
+    let device = Device::ndarray();
+    let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+    let (images, labels) = tiny_batch();
+    let refs: Vec<&Xray> = images.iter().collect();
+    let before = trainer.model();
+    pollster::block_on(trainer.step(&refs, &labels)).expect("a step");
+    let after = trainer.model();
+    let after_model = after.clone();
+
+    let mut average = WeightAverage::new(0.5);
+    assert!(average.model().is_none());
+    average.update(before.clone());
+    let first = average.model().expect("an average of one model");
+    average.update(after.clone());
+    // The second update keeps min(0.5, 2 / 11) of the first.
+    let keep = 2.0 / 11.0;
+    let (before, after, averaged) = (tensors(&before), tensors(&after), tensors(&average.model().expect("an average")));
+    assert_eq!(averaged.len(), before.len());
+    let mut changed = 0;
+    for (id, average) in &averaged {
+        let (old, new) = (&before[id], &after[id]);
+        changed += usize::from(old != new);
+        for ((a, o), n) in average.iter().zip(old).zip(new) {
+            let expected = keep * o + (1.0 - keep) * n;
+            assert!((a - expected).abs() <= 1e-5 * (1.0 + expected.abs()), "{a} vs {expected}");
+        }
+    }
+    // The step moved the weights and the batch-norm statistics: the check compared blends.
+    assert!(changed > before.len() / 2, "only {changed} of {} tensors changed", before.len());
+    // Models handed out or passed in earlier keep their values (running statistics included).
+    assert_eq!(tensors(&first), before);
+    assert_eq!(tensors(&after_model), after);
 }

@@ -49,7 +49,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}{}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}{}",
+                "Adam, learning rate {}{}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
                 training.learning_rate,
                 if training.schedule == Schedule::Cosine { " falling to zero along a cosine" } else { "" },
                 training.batch_size,
@@ -65,6 +65,11 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                 if training.augment { "; flips, rotations, zooms and exposure changes" } else { "" },
                 if training.label_smoothing > 0.0 { format!("; label smoothing {}", training.label_smoothing) } else { String::new() },
                 if training.mixup > 0.0 { format!("; mixup α {}", training.mixup) } else { String::new() },
+                if training.weight_average > 0.0 {
+                    format!("; weights averaged over the steps (moving average, decay {})", training.weight_average)
+                } else {
+                    String::new()
+                },
             )}</dd>
             <dt>"Weights"</dt>
             <dd class="mono">{weights}</dd>

@@ -45,6 +45,10 @@ pub struct TrainingConfig {
     /// losses ([`super::mixup`]). With a cached prefix it mixes that prefix's output.
     #[serde(default)]
     pub mixup: f32,
+    /// Decay of an exponential moving average of the weights over the steps (0: none); each
+    /// epoch is then validated, and kept, as that average ([`super::weight_average`]).
+    #[serde(default)]
+    pub weight_average: f64,
 }
 
 /// The learning rate over a run.
@@ -120,6 +124,7 @@ impl TrainingConfig {
             class_weighted: false,
             schedule: Schedule::Constant,
             mixup: 0.0,
+            weight_average: 0.0,
         }
     }
 
@@ -146,13 +151,14 @@ mod tests {
     }
 
     #[test]
-    fn older_cards_read_without_schedule_or_mixup() {
+    fn older_cards_read_without_schedule_mixup_or_weight_average() {
         let mut json =
             serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
         let object = json.as_object_mut().unwrap();
         object.remove("schedule");
         object.remove("mixup");
+        object.remove("weight_average");
         let config: TrainingConfig = serde_json::from_value(json).unwrap();
-        assert_eq!((config.schedule, config.mixup), (Schedule::Constant, 0.0));
+        assert_eq!((config.schedule, config.mixup, config.weight_average), (Schedule::Constant, 0.0, 0.0));
     }
 }

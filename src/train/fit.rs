@@ -11,7 +11,7 @@ use burn::prelude::*;
 
 use super::mixup::Mix;
 use super::source::{Images, Source};
-use super::{predict_source, Evaluation, TrainError, Trainable, Trainer, TrainingConfig};
+use super::{predict_source, Evaluation, TrainError, Trainable, Trainer, TrainingConfig, WeightAverage};
 use crate::data::LabelledXray;
 use crate::model::Classifier;
 
@@ -83,7 +83,8 @@ pub struct FitOutcome {
 ///
 /// With [`Trainable::Head`] only the dense layers at the end learn; with `augment` each image
 /// is randomly changed every time it is used ([`crate::data::augment`]); `schedule` sets each
-/// step's learning rate and `mixup` blends each batch ([`super::mixup`]).
+/// step's learning rate and `mixup` blends each batch ([`super::mixup`]); with
+/// `weight_average` each epoch is validated and kept as the running average of the weights.
 pub async fn fit(
     config: &TrainingConfig,
     model: Classifier,
@@ -121,6 +122,7 @@ pub async fn fit_source(
         FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false, halted: None };
     let mut augment_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(31));
     let mut mixup_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(37));
+    let mut average = (config.weight_average > 0.0).then(|| WeightAverage::new(config.weight_average));
     let batch_size = config.batch_size.max(1);
     let batches = train.len().div_ceil(batch_size);
     let total_steps = batches * config.epochs;
@@ -142,6 +144,9 @@ pub async fn fit_source(
             if !stats.loss.is_finite() {
                 outcome.halted = Some(TrainError::NonFiniteLoss { epoch, batch: b + 1, value: stats.loss });
                 break;
+            }
+            if let Some(average) = &mut average {
+                average.update(trainer.model());
             }
             loss_sum += stats.loss as f64 * stats.images as f64;
             correct += stats.correct;
@@ -167,7 +172,7 @@ pub async fn fit_source(
             break; // a partial epoch is not validated or kept
         }
         let seconds = epoch_started.elapsed().as_secs_f64();
-        let model = trainer.model();
+        let model = average.as_ref().and_then(WeightAverage::model).unwrap_or_else(|| trainer.model());
         let evaluation = if valid.is_empty() {
             None
         } else {

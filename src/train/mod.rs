@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod mixup;
 pub mod source;
 pub mod step;
+pub mod weight_average;
 
 pub use calibration::{apply_temperature, expected_calibration_error, Calibration};
 pub use config::{Schedule, Trainable, TrainingConfig};
@@ -22,6 +23,7 @@ pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserv
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use source::{Cached, Images, Source};
 pub use step::{evaluate, predict, predict_source, predict_with_heatmap, StepStats, Trainer};
+pub use weight_average::WeightAverage;
 
 /// A failure while training or evaluating.
 #[derive(Debug, thiserror::Error)]

@@ -36,7 +36,7 @@ pub struct CvArgs {
 /// The recipe in words, for the report.
 fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> String {
     format!(
-        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {}",
+        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {} · weight average {}",
         config.architecture.name(),
         config.epochs,
         config.batch_size,
@@ -50,6 +50,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         args.recipe.input().framing,
         config.schedule,
         config.mixup,
+        config.weight_average,
     ) + &format!(" · seed {}", args.recipe.seed)
 }
 

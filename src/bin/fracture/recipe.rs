@@ -65,6 +65,10 @@ pub struct Recipe {
     /// weight drawn from Beta(α, α); with --cache-views, blends of the cached blocks' output.
     #[arg(long, default_value_t = 0.0)]
     pub mixup: f32,
+    /// Validate and keep each epoch as an exponential moving average of the weights over the
+    /// steps, keeping this much of the average at each step (0: none; 0.98 ≈ the last 50 steps).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_average: f64,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -100,6 +104,7 @@ impl Recipe {
         config.class_weighted = self.class_weighted;
         config.schedule = self.lr_schedule;
         config.mixup = self.mixup;
+        config.weight_average = self.weight_average;
         config
     }
 
