@@ -27,6 +27,17 @@ pub struct FoldResult {
     /// do not change).
     pub calibrated_loss: f64,
     pub calibrated_ece: f64,
+    /// The fold scored again with each image's probabilities averaged over its cached views
+    /// (the image and its augmented variants): a measure of test-time augmentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaged_views: Option<AveragedViews>,
+}
+
+/// A fold's scores with test-time augmentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AveragedViews {
+    pub views: usize,
+    pub raw: Evaluation,
 }
 
 impl FoldResult {
@@ -51,6 +62,7 @@ impl FoldResult {
             calibrated_loss: Evaluation::from_probabilities(&calibrated, labels).loss,
             calibrated_ece: expected_calibration_error(&calibrated, labels),
             calibration,
+            averaged_views: None,
         }
     }
 }

@@ -17,12 +17,12 @@ pub mod weight_average;
 
 pub use calibration::{apply_temperature, expected_calibration_error, Calibration};
 pub use config::{Schedule, Trainable, TrainingConfig};
-pub use cross_validation::{CrossValidation, FoldResult, MeanSd};
+pub use cross_validation::{AveragedViews, CrossValidation, FoldResult, MeanSd};
 pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
 pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserver};
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use source::{Cached, Images, Source};
-pub use step::{evaluate, predict, predict_source, predict_with_heatmap, StepStats, Trainer};
+pub use step::{evaluate, predict, predict_averaged_views, predict_source, predict_with_heatmap, StepStats, Trainer};
 pub use weight_average::WeightAverage;
 
 /// A failure while training or evaluating.

@@ -109,6 +109,21 @@ impl Cached {
         }
     }
 
+    /// Views kept per item (the item itself and its augmented variants).
+    pub fn view_count(&self) -> usize {
+        self.views.first().map_or(0, Vec::len)
+    }
+
+    /// View `view` of every item, as a cache of one view each (view 0 is the item itself).
+    pub fn view(&self, view: usize) -> Cached {
+        Cached {
+            first_block: self.first_block,
+            shape: self.shape,
+            views: self.views.iter().map(|views| vec![views[view].clone()]).collect(),
+            labels: self.labels.clone(),
+        }
+    }
+
     /// Bytes the cache holds on the host.
     pub fn bytes(&self) -> usize {
         self.views.iter().flatten().map(|v| v.len() * 4).sum()

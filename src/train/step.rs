@@ -7,7 +7,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::ExecutionError;
 
 use super::mixup::Mix;
-use super::source::Source;
+use super::source::{Cached, Source};
 use super::{Evaluation, TrainError};
 use crate::data::{images_to_tensor, Xray};
 use crate::model::heatmap::heatmap_to_input_size;
@@ -149,6 +149,24 @@ pub async fn predict_source(
     let all: Vec<usize> = (0..source.len()).collect();
     let batches = all.chunks(batch_size.max(1)).map(|chunk| source.batch(chunk, None, device));
     predict_batches(model, batches, source.first_block()).await
+}
+
+/// Class probabilities for every item of `cached`, averaged over all its views (test-time
+/// augmentation with the cached variants).
+pub async fn predict_averaged_views(
+    model: &Classifier,
+    cached: &Cached,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
+    let views = cached.view_count();
+    let mut sum = vec![[0.0f32; NUM_CLASSES]; cached.len()];
+    for view in 0..views {
+        for (total, row) in sum.iter_mut().zip(predict_source(model, &cached.view(view), batch_size, device).await?) {
+            total.iter_mut().zip(row).for_each(|(t, p)| *t += p / views as f32);
+        }
+    }
+    Ok(sum)
 }
 
 async fn predict_batches(

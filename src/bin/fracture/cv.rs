@@ -2,12 +2,14 @@
 //!
 //! Each fold is scored by a model that never saw it, nor any near-copy of its images. The
 //! epoch is picked, and the temperature fitted, on a group-disjoint tenth of the training folds
-//! (never on the fold being scored). `cv.json` is rewritten after every fold.
+//! (never on the fold being scored). `cv.json` is rewritten after every fold. With cached
+//! augmented views, each fold is also scored with every image's probabilities averaged over
+//! its views (test-time augmentation), reported beside the plain scores.
 
 use std::path::PathBuf;
 
 use bone_fracture::data::{group_folds, load_folder, split, LabelledXray, SplitKind};
-use bone_fracture::train::{Calibration, CrossValidation, FoldResult};
+use bone_fracture::train::{predict_averaged_views, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, MeanSd};
 use clap::Args;
 
 use crate::progress::Progress;
@@ -106,8 +108,21 @@ pub fn run(args: CvArgs) -> Result<(), String> {
         }
         let (valid_rows, test_rows) = (&rows[0], &rows[1]);
         let calibration = Calibration::fit(valid_rows, &labels(&valid));
-        let result =
+        let mut result =
             FoldResult::score(number, (train.len(), valid.len()), outcome.best_epoch, calibration, test_rows, &labels(&test));
+        if let Some(test_cache) = cache.as_ref().map(|c| c.subset(&fold.valid)).filter(|c| c.view_count() > 1) {
+            let rows = pollster::block_on(predict_averaged_views(&outcome.model, &test_cache, config.batch_size, &device))
+                .map_err(|e| e.to_string())?;
+            let raw = Evaluation::from_probabilities(&rows, &labels(&test));
+            eprintln!(
+                "fold {number}, averaged over {} views: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
+                test_cache.view_count(),
+                raw.accuracy,
+                raw.top3_accuracy,
+                raw.loss
+            );
+            result.averaged_views = Some(AveragedViews { views: test_cache.view_count(), raw });
+        }
         eprintln!(
             "fold {number}: top-1 {:.3} · top-3 {:.3} · macro-F1 {:.3} · loss {:.3} → {:.3} · ECE {:.3} → {:.3} (T = {:.2}, epoch {})",
             result.raw.accuracy, result.raw.top3_accuracy, result.raw.macro_f1, result.raw.loss, result.calibrated_loss,
@@ -125,5 +140,16 @@ pub fn run(args: CvArgs) -> Result<(), String> {
     println!("loss      {}  → calibrated {}", s.loss, s.calibrated_loss);
     println!("ECE       {}  → calibrated {}", s.ece, s.calibrated_ece);
     println!("T         {}", s.temperature);
+    let averaged: Vec<&AveragedViews> = s.results.iter().filter_map(|r| r.averaged_views.as_ref()).collect();
+    if let Some(first) = averaged.first() {
+        let of = |f: fn(&Evaluation) -> f64| MeanSd::of(averaged.iter().map(|a| f(&a.raw)));
+        println!(
+            "averaged over {} views: top-1 {} · top-3 {} · loss {}",
+            first.views,
+            of(|e| e.accuracy),
+            of(|e| e.top3_accuracy),
+            of(|e| e.loss)
+        );
+    }
     Ok(())
 }
