@@ -49,6 +49,10 @@ pub struct EpochReport {
 pub trait TrainObserver {
     fn on_batch(&mut self, _report: &BatchReport) {}
     fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// The epoch's model, in evaluation mode, before it is kept or dropped: for measurements
+    /// that must not steer the run (the command line's cross-validation scores each epoch on
+    /// the fold being held out, to study how many epochs to train).
+    fn on_epoch_model(&mut self, _epoch: usize, _model: &Classifier) {}
     /// Awaited after every batch. A browser worker yields to its event loop here, so that a
     /// Stop message can arrive even on the CPU backend, whose steps never wait.
     fn pause(&mut self) -> impl std::future::Future<Output = ()> {
@@ -197,6 +201,7 @@ pub async fn fit_source(
             best,
         };
         observer.on_epoch(&report);
+        observer.on_epoch_model(epoch, &model);
         outcome.history.push(report);
         if best {
             outcome.model = model;

@@ -4,12 +4,17 @@
 //! epoch is picked, and the temperature fitted, on a group-disjoint tenth of the training folds
 //! (never on the fold being scored). `cv.json` is rewritten after every fold. With cached
 //! augmented views, each fold is also scored with every image's probabilities averaged over
-//! its views (test-time augmentation), reported beside the plain scores.
+//! its views (test-time augmentation), reported beside the plain scores. Every epoch's model is
+//! scored on the fold as well (`fold-N/held-out.jsonl`), to study how long to train; nothing in
+//! the run looks at those scores.
 
 use std::path::PathBuf;
 
 use bone_fracture::data::{group_folds, load_folder, split, LabelledXray, SplitKind};
-use bone_fracture::train::{predict_averaged_views, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, MeanSd};
+use bone_fracture::model::Classifier;
+use bone_fracture::train::{
+    predict_averaged_views, predict_source, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, Images, MeanSd,
+};
 use clap::Args;
 
 use crate::progress::Progress;
@@ -88,9 +93,20 @@ pub fn run(args: CvArgs) -> Result<(), String> {
 
         let dir = args.out.join(format!("fold-{number}"));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut progress = Progress::new(&dir, train.len().div_ceil(config.batch_size) * config.epochs)?;
-        let model = args.recipe.init(&config, &device)?;
         let labels = |items: &[&LabelledXray]| items.iter().map(|i| i.class.index()).collect::<Vec<_>>();
+        // Every epoch is also scored on the fold, for the study of run lengths only.
+        let test_labels = labels(&test);
+        let test_cache = cache.as_ref().map(|c| c.subset(&fold.valid));
+        let score_on_fold = |model: &Classifier| {
+            let rows = match &test_cache {
+                Some(cached) => pollster::block_on(predict_source(model, cached, config.batch_size, &device))?,
+                None => pollster::block_on(predict_source(model, &Images(&test), config.batch_size, &device))?,
+            };
+            Ok(Evaluation::from_probabilities(&rows, &test_labels))
+        };
+        let mut progress =
+            Progress::new(&dir, train.len().div_ceil(config.batch_size) * config.epochs)?.watch(&dir, score_on_fold)?;
+        let model = args.recipe.init(&config, &device)?;
         let inner_train: Vec<usize> = inner.train.iter().map(|&i| fold.train[i]).collect();
         let inner_valid: Vec<usize> = inner.valid.iter().map(|&i| fold.train[i]).collect();
         let (outcome, rows) = args.recipe.fit(

@@ -2,16 +2,33 @@
 
 use std::io::Write;
 
-use bone_fracture::train::{BatchReport, EpochReport, TrainObserver};
+use bone_fracture::model::Classifier;
+use bone_fracture::train::{BatchReport, EpochReport, Evaluation, TrainError, TrainObserver};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Progress bar on stderr and one JSON line per epoch in `metrics.jsonl`.
-pub struct Progress {
+pub struct Progress<'a> {
     pub bar: ProgressBar,
+    log: std::fs::File,
+    watch: Option<Watch<'a>>,
+}
+
+/// Scores each epoch's model on images the run neither trains nor picks its epoch on.
+struct Watch<'a> {
+    score: Box<dyn FnMut(&Classifier) -> Result<Evaluation, TrainError> + 'a>,
     log: std::fs::File,
 }
 
-impl Progress {
+/// One line of `held-out.jsonl`.
+#[derive(serde::Serialize)]
+struct HeldOutLine {
+    epoch: usize,
+    top1: f64,
+    top3: f64,
+    loss: f64,
+}
+
+impl<'a> Progress<'a> {
     /// A bar of `steps` batches, logging epochs to `out/metrics.jsonl`.
     pub fn new(out: &std::path::Path, steps: usize) -> Result<Self, String> {
         let path = out.join("metrics.jsonl");
@@ -20,11 +37,24 @@ impl Progress {
             ProgressStyle::with_template("{bar:30} {pos}/{len} batches · {elapsed} elapsed, ~{eta} left · {msg}")
                 .expect("a valid progress template"),
         );
-        Ok(Progress { bar, log })
+        Ok(Progress { bar, log, watch: None })
+    }
+
+    /// Also scores every epoch's model with `score`, writing `out/held-out.jsonl`. Only for
+    /// study: the run's choices never see these scores.
+    pub fn watch(
+        mut self,
+        out: &std::path::Path,
+        score: impl FnMut(&Classifier) -> Result<Evaluation, TrainError> + 'a,
+    ) -> Result<Self, String> {
+        let path = out.join("held-out.jsonl");
+        let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.watch = Some(Watch { score: Box::new(score), log });
+        Ok(self)
     }
 }
 
-impl TrainObserver for Progress {
+impl TrainObserver for Progress<'_> {
     fn on_batch(&mut self, r: &BatchReport) {
         self.bar.inc(1);
         self.bar.set_message(format!(
@@ -55,6 +85,18 @@ impl TrainObserver for Progress {
         let line = serde_json::to_string(r).expect("an epoch report serialises");
         if let Err(e) = writeln!(self.log, "{line}") {
             self.bar.println(format!("warning: could not write metrics.jsonl: {e}"));
+        }
+    }
+
+    fn on_epoch_model(&mut self, epoch: usize, model: &Classifier) {
+        let Some(watch) = &mut self.watch else { return };
+        let e = match (watch.score)(model) {
+            Ok(e) => e,
+            Err(err) => return self.bar.println(format!("warning: could not score epoch {epoch} on the held-out images: {err}")),
+        };
+        let line = HeldOutLine { epoch, top1: e.accuracy, top3: e.top3_accuracy, loss: e.loss };
+        if let Err(err) = writeln!(watch.log, "{}", serde_json::to_string(&line).expect("a line serialises")) {
+            self.bar.println(format!("warning: could not write held-out.jsonl: {err}"));
         }
     }
 }

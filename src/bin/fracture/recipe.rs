@@ -165,7 +165,7 @@ impl Recipe {
         (train, valid): (&[usize], &[usize]),
         score: &[&[usize]],
         device: &Device,
-        progress: &mut Progress,
+        progress: &mut Progress<'_>,
     ) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), String> {
         let result = match cache {
             Some(cache) => {
@@ -203,7 +203,7 @@ fn fit_and_score<S: Source>(
     valid: S,
     scored: Vec<S>,
     device: &Device,
-    progress: &mut Progress,
+    progress: &mut Progress<'_>,
 ) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), TrainError> {
     let outcome = pollster::block_on(fit_source(config, model, train, &valid, device, progress))?;
     let mut rows = Vec::with_capacity(1 + scored.len());
