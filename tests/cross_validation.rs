@@ -1,6 +1,7 @@
 //! `fracture cv` end to end on a small generated folder: every image is scored exactly once, by a
 //! model that never trained on it; the summary is the folds' mean; the cached-prefix path of
-//! transfer learning runs the same way as the plain one.
+//! transfer learning runs the same way as the plain one, and also scores the fold averaged over
+//! its cached views; every epoch's score on the fold is logged, the kept one as the fold's.
 
 mod common;
 
@@ -21,7 +22,8 @@ fn folder(per_class: usize) -> tempfile::TempDir {
     dir
 }
 
-fn cv(args: &[&str]) -> CrossValidation {
+/// The summary, and each fold's `held-out.jsonl` lines.
+fn cv(args: &[&str]) -> (CrossValidation, Vec<Vec<serde_json::Value>>) {
     let data = folder(3);
     let out = tempfile::tempdir().expect("an output folder");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
@@ -36,11 +38,24 @@ fn cv(args: &[&str]) -> CrossValidation {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("top-1") && text.contains("3 of 3 folds"), "the summary is printed: {text}");
     let json = std::fs::read_to_string(out.path().join("cv.json")).expect("cv.json");
-    serde_json::from_str(&json).expect("cv.json parses")
+    let held_out = (1..=3)
+        .map(|fold| {
+            let path = out.path().join(format!("fold-{fold}/held-out.jsonl"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+        })
+        .collect();
+    (serde_json::from_str(&json).expect("cv.json parses"), held_out)
 }
 
-fn check(cv: &CrossValidation) {
+fn check((cv, held_out): &(CrossValidation, Vec<Vec<serde_json::Value>>)) {
     assert_eq!(cv.results.len(), 3);
+    for (r, lines) in cv.results.iter().zip(held_out) {
+        assert_eq!(lines.len(), 1, "fold {}: one line per epoch", r.fold);
+        let kept = &lines[r.best_epoch - 1];
+        assert_eq!(kept["top1"].as_f64(), Some(r.raw.accuracy), "fold {}: the kept epoch's line is the fold's score", r.fold);
+        assert_eq!(kept["loss"].as_f64(), Some(r.raw.loss));
+    }
     assert_eq!(cv.results.iter().map(|r| r.test_images).sum::<usize>(), 30, "each image is scored once");
     for r in &cv.results {
         assert_eq!(r.train_images + r.inner_valid_images + r.test_images, 30, "fold {}: the parts cover the data", r.fold);
@@ -58,7 +73,14 @@ fn the_seed_cnn_recipe_is_cross_validated() {
 
 #[test]
 fn transfer_learning_from_a_cached_prefix_is_cross_validated() {
-    let cv = cv(&["--model", "efficientnet", "--frozen-blocks", "15", "--augment", "--cache-views", "2", "--cache-blocks", "14"]);
+    let run =
+        cv(&["--model", "efficientnet", "--frozen-blocks", "15", "--augment", "--cache-views", "2", "--cache-blocks", "14"]);
+    let cv = &run.0;
     assert!(cv.recipe.contains("efficientnet-lite0") && cv.recipe.contains("cached views: 2"), "{}", cv.recipe);
-    check(&cv);
+    check(&run);
+    for r in &cv.results {
+        let averaged = r.averaged_views.as_ref().expect("the fold scored over its cached views");
+        assert_eq!((averaged.views, averaged.raw.n), (2, r.test_images));
+        assert!(averaged.raw.loss.is_finite());
+    }
 }
