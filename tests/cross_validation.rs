@@ -27,7 +27,7 @@ fn cv(args: &[&str]) -> (CrossValidation, Vec<Vec<serde_json::Value>>) {
     let data = folder(3);
     let out = tempfile::tempdir().expect("an output folder");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
-        .args(["cv", "--folds", "3", "--epochs", "1", "--batch-size", "8", "--backend", "flex", "--data"])
+        .args(["cv", "--folds", "3", "--batch-size", "8", "--backend", "flex", "--data"])
         .arg(data.path())
         .arg("--out")
         .arg(out.path())
@@ -48,10 +48,10 @@ fn cv(args: &[&str]) -> (CrossValidation, Vec<Vec<serde_json::Value>>) {
     (serde_json::from_str(&json).expect("cv.json parses"), held_out)
 }
 
-fn check((cv, held_out): &(CrossValidation, Vec<Vec<serde_json::Value>>)) {
+fn check((cv, held_out): &(CrossValidation, Vec<Vec<serde_json::Value>>), epochs: usize) {
     assert_eq!(cv.results.len(), 3);
     for (r, lines) in cv.results.iter().zip(held_out) {
-        assert_eq!(lines.len(), 1, "fold {}: one line per epoch", r.fold);
+        assert_eq!(lines.len(), epochs, "fold {}: one line per epoch", r.fold);
         let kept = &lines[r.best_epoch - 1];
         assert_eq!(kept["top1"].as_f64(), Some(r.raw.accuracy), "fold {}: the kept epoch's line is the fold's score", r.fold);
         assert_eq!(kept["loss"].as_f64(), Some(r.raw.loss));
@@ -68,19 +68,38 @@ fn check((cv, held_out): &(CrossValidation, Vec<Vec<serde_json::Value>>)) {
 
 #[test]
 fn the_seed_cnn_recipe_is_cross_validated() {
-    check(&cv(&["--model", "cnn"]));
+    check(&cv(&["--model", "cnn", "--epochs", "1"]), 1);
 }
 
 #[test]
 fn transfer_learning_from_a_cached_prefix_is_cross_validated() {
-    let run =
-        cv(&["--model", "efficientnet", "--frozen-blocks", "15", "--augment", "--cache-views", "2", "--cache-blocks", "14"]);
+    let run = cv(&[
+        "--model",
+        "efficientnet",
+        "--epochs",
+        "1",
+        "--frozen-blocks",
+        "15",
+        "--augment",
+        "--cache-views",
+        "2",
+        "--cache-blocks",
+        "14",
+    ]);
     let cv = &run.0;
     assert!(cv.recipe.contains("efficientnet-lite0") && cv.recipe.contains("cached views: 2"), "{}", cv.recipe);
-    check(&run);
+    check(&run, 1);
     for r in &cv.results {
         let averaged = r.averaged_views.as_ref().expect("the fold scored over its cached views");
         assert_eq!((averaged.views, averaged.raw.n), (2, r.test_images));
         assert!(averaged.raw.loss.is_finite());
     }
+}
+
+#[test]
+fn a_fixed_length_run_keeps_its_last_epoch_and_its_weight_average() {
+    let run = cv(&["--model", "cnn", "--epochs", "3", "--keep", "last", "--weight-average", "0.9"]);
+    assert!(run.0.recipe.contains("weight average 0.9 · keep Last"), "{}", run.0.recipe);
+    check(&run, 3);
+    assert!(run.0.results.iter().all(|r| r.best_epoch == 3), "every fold keeps epoch 3");
 }

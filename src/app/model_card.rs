@@ -6,7 +6,7 @@ use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
-use crate::train::{CrossValidation, MeanSd, Schedule, Trainable};
+use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -49,11 +49,15 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}{}, batch {}, {} epochs (best by validation loss kept), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
+                "Adam, learning rate {}{}, batch {}, {} epochs ({}), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
                 training.learning_rate,
                 if training.schedule == Schedule::Cosine { " falling to zero along a cosine" } else { "" },
                 training.batch_size,
                 training.epochs,
+                match training.keep {
+                    Keep::BestValidation => "best by validation loss kept",
+                    Keep::Last => "the last kept",
+                },
                 training.seed,
                 split_name(training.split),
                 training.valid_fraction * 100.0,

@@ -49,6 +49,32 @@ pub struct TrainingConfig {
     /// epoch is then validated, and kept, as that average ([`super::weight_average`]).
     #[serde(default)]
     pub weight_average: f64,
+    /// Which epoch's model the run keeps.
+    #[serde(default)]
+    pub keep: Keep,
+}
+
+/// The epoch a run keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Keep {
+    /// The epoch with the lowest validation loss (the notebook's `ModelCheckpoint`).
+    #[default]
+    BestValidation,
+    /// The last epoch: the run length is fixed in advance, and the validation images only
+    /// report and calibrate (a small validation set picks an epoch partly by chance).
+    Last,
+}
+
+impl std::str::FromStr for Keep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "best" => Ok(Keep::BestValidation),
+            "last" => Ok(Keep::Last),
+            other => Err(format!("unknown epoch to keep `{other}`; use `best` or `last`")),
+        }
+    }
 }
 
 /// The learning rate over a run.
@@ -125,6 +151,7 @@ impl TrainingConfig {
             schedule: Schedule::Constant,
             mixup: 0.0,
             weight_average: 0.0,
+            keep: Keep::BestValidation,
         }
     }
 
@@ -151,14 +178,18 @@ mod tests {
     }
 
     #[test]
-    fn older_cards_read_without_schedule_mixup_or_weight_average() {
+    fn older_cards_read_without_schedule_mixup_weight_average_or_keep() {
         let mut json =
             serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
         let object = json.as_object_mut().unwrap();
         object.remove("schedule");
         object.remove("mixup");
         object.remove("weight_average");
+        object.remove("keep");
         let config: TrainingConfig = serde_json::from_value(json).unwrap();
         assert_eq!((config.schedule, config.mixup, config.weight_average), (Schedule::Constant, 0.0, 0.0));
+        assert_eq!(config.keep, Keep::BestValidation);
+        assert_eq!("last".parse(), Ok(Keep::Last));
+        assert!("first".parse::<Keep>().unwrap_err().contains("best` or `last"));
     }
 }

@@ -1,5 +1,6 @@
 //! The epoch loop: shuffled batches, per-batch and per-epoch reports, validation after each
-//! epoch, and the best epoch by validation loss kept (the notebook's `ModelCheckpoint`).
+//! epoch, and the best epoch by validation loss kept (the notebook's `ModelCheckpoint`), or the
+//! last one ([`Keep`]).
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -11,7 +12,7 @@ use burn::prelude::*;
 
 use super::mixup::Mix;
 use super::source::{Images, Source};
-use super::{predict_source, Evaluation, TrainError, Trainable, Trainer, TrainingConfig, WeightAverage};
+use super::{predict_source, Evaluation, Keep, TrainError, Trainable, Trainer, TrainingConfig, WeightAverage};
 use crate::data::LabelledXray;
 use crate::model::Classifier;
 
@@ -41,7 +42,8 @@ pub struct EpochReport {
     pub valid_top3_accuracy: f64,
     pub seconds: f64,
     pub images_per_second: f64,
-    /// Whether this epoch has the lowest validation loss so far (and is the one kept).
+    /// Whether this epoch is the one kept so far: the lowest validation loss, or with
+    /// [`Keep::Last`] every epoch in turn.
     pub best: bool,
 }
 
@@ -185,9 +187,9 @@ pub async fn fit_source(
         };
         // Without validation images the latest epoch is kept.
         let valid_loss = evaluation.as_ref().map_or(f64::NAN, |e| e.loss);
-        let best = match &outcome.evaluation {
-            Some(previous) => valid_loss < previous.loss,
-            None => true,
+        let best = match (&outcome.evaluation, config.keep) {
+            (Some(previous), Keep::BestValidation) => valid_loss < previous.loss,
+            _ => true,
         };
         let report = EpochReport {
             epoch,

@@ -16,7 +16,7 @@ pub mod step;
 pub mod weight_average;
 
 pub use calibration::{apply_temperature, expected_calibration_error, Calibration};
-pub use config::{Schedule, Trainable, TrainingConfig};
+pub use config::{Keep, Schedule, Trainable, TrainingConfig};
 pub use cross_validation::{AveragedViews, CrossValidation, FoldResult, MeanSd};
 pub use finetune::{fine_tune, held_out_split, FineTuneOptions, FineTuneReport, FineTuned, HeldOutImage};
 pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserver};

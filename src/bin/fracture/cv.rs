@@ -43,7 +43,7 @@ pub struct CvArgs {
 /// The recipe in words, for the report.
 fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> String {
     format!(
-        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {} · weight average {}",
+        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {} · weight average {} · keep {:?}",
         config.architecture.name(),
         config.epochs,
         config.batch_size,
@@ -58,6 +58,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.schedule,
         config.mixup,
         config.weight_average,
+        config.keep,
     ) + &format!(" · seed {}", args.recipe.seed)
 }
 

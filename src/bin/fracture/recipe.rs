@@ -8,7 +8,7 @@ use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
 use bone_fracture::store::InputSpec;
 use bone_fracture::train::{
-    fit_source, predict_source, Cached, FitOutcome, Images, Schedule, Source, TrainError, Trainable, TrainingConfig,
+    fit_source, predict_source, Cached, FitOutcome, Images, Keep, Schedule, Source, TrainError, Trainable, TrainingConfig,
 };
 use bone_fracture::NUM_CLASSES;
 use burn::tensor::Device;
@@ -69,6 +69,10 @@ pub struct Recipe {
     /// steps, keeping this much of the average at each step (0: none; 0.98 ≈ the last 50 steps).
     #[arg(long, default_value_t = 0.0)]
     pub weight_average: f64,
+    /// The epoch to keep: `best` (lowest validation loss) or `last` (the run's length fixed;
+    /// validation only reports and fits the temperature).
+    #[arg(long, default_value = "best")]
+    pub keep: Keep,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -105,6 +109,7 @@ impl Recipe {
         config.schedule = self.lr_schedule;
         config.mixup = self.mixup;
         config.weight_average = self.weight_average;
+        config.keep = self.keep;
         config
     }
 
