@@ -120,6 +120,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
             &device,
             &mut progress,
         )?;
+        drop(progress); // it borrows the fold's cache, used again below
         if let Some(reason) = outcome.halted {
             return Err(format!("fold {number}: {reason}"));
         }
@@ -127,7 +128,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
         let calibration = Calibration::fit(valid_rows, &labels(&valid));
         let mut result =
             FoldResult::score(number, (train.len(), valid.len()), outcome.best_epoch, calibration, test_rows, &labels(&test));
-        if let Some(test_cache) = cache.as_ref().map(|c| c.subset(&fold.valid)).filter(|c| c.view_count() > 1) {
+        if let Some(test_cache) = test_cache.filter(|c| c.view_count() > 1) {
             let rows = pollster::block_on(predict_averaged_views(&outcome.model, &test_cache, config.batch_size, &device))
                 .map_err(|e| e.to_string())?;
             let raw = Evaluation::from_probabilities(&rows, &labels(&test));
