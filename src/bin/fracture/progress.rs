@@ -13,9 +13,12 @@ pub struct Progress<'a> {
     watch: Option<Watch<'a>>,
 }
 
-/// Scores each epoch's model on images the run neither trains nor picks its epoch on.
+/// Scores a model on images the run neither trains nor picks its epoch on.
+type Scorer<'a> = Box<dyn FnMut(&Classifier) -> Result<Evaluation, TrainError> + 'a>;
+
+/// Scores each epoch's model and logs the scores.
 struct Watch<'a> {
-    score: Box<dyn FnMut(&Classifier) -> Result<Evaluation, TrainError> + 'a>,
+    score: Scorer<'a>,
     log: std::fs::File,
 }
 
