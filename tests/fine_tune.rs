@@ -12,7 +12,7 @@ use bone_fracture::classes::FractureClass;
 use bone_fracture::data::{LabelledXray, SplitKind};
 use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes, weights_to_bytes_async};
-use bone_fracture::train::{fine_tune, held_out_split, predict, FineTuneOptions, Trainable, TrainingConfig};
+use bone_fracture::train::{fine_tune, held_out_split, predict, FineTuneOptions, Keep, Trainable, TrainingConfig};
 use burn::prelude::*;
 use burn::store::ModuleSnapshot;
 
@@ -42,7 +42,11 @@ fn base_model(device: &Device) -> (Classifier, TrainingConfig) {
     // Through the weights format, as a shipped model arrives.
     let bytes = weights_to_bytes(&fresh).expect("serialising");
     let model = classifier_from_bytes(&architecture, &bytes, device).expect("loading");
-    (model, TrainingConfig::new(architecture, SplitKind::Group))
+    // Trained as the shipped default is: a moving average, the last epoch kept.
+    let mut config = TrainingConfig::new(architecture, SplitKind::Group);
+    config.weight_average = 0.99;
+    config.keep = Keep::Last;
+    (model, config)
 }
 
 /// Each named weight of a model, as its raw bytes.
@@ -91,6 +95,11 @@ fn head_only_run_scores_the_same_held_out_images_before_and_after_and_freezes_th
         }
     }
     assert_eq!(tuned.config.trainable, Trainable::Head);
+    assert_eq!(
+        (tuned.config.keep, tuned.config.weight_average),
+        (Keep::BestValidation, 0.0),
+        "fine-tuning keeps its best epoch, whatever the base was trained with"
+    );
 
     let (old, new) = (weights_by_name(&base), weights_by_name(&tuned.model));
     assert_eq!(old.keys().collect::<Vec<_>>(), new.keys().collect::<Vec<_>>());

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::prelude::*;
 
-use super::{fit, predict, EpochReport, Evaluation, TrainError, TrainObserver, Trainable, TrainingConfig};
+use super::{fit, predict, EpochReport, Evaluation, Keep, TrainError, TrainObserver, Trainable, TrainingConfig};
 use crate::data::{split, LabelledXray, Split, SplitKind, Xray};
 use crate::model::Classifier;
 use crate::train::metrics::ranked_classes;
@@ -111,6 +111,10 @@ pub async fn fine_tune(
         valid_fraction: options.valid_fraction,
         trainable: options.trainable,
         augment: options.augment,
+        // A few images and a few epochs: keep the epoch with the lowest held-out loss, as the
+        // report promises, and no moving average, which would lag behind so short a run.
+        weight_average: 0.0,
+        keep: Keep::BestValidation,
         ..base_config.clone()
     };
     let groups: Vec<_> = images.iter().map(|i| i.group.as_str()).collect();
