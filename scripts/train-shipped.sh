@@ -25,7 +25,8 @@ train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-r
 # The MLP's cross-validation (README, "The reference notebook's models"; 36 minutes here).
 "$fracture" cv --model mlp --data "$data" --backend "$backend" --out runs/cv-mlp 2>runs/cv-mlp.log
 # The transfer-learning recipe chosen by cross-validation (README, "Results").
-efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 8 --label-smoothing 0.1 --epochs 12)
+efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 8 --label-smoothing 0.1
+  --epochs 20 --weight-average 0.99 --keep last)
 train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 2>runs/efficientnet-group.log
 train "${efficientnet[@]}" --split random --out runs/efficientnet-random --no-weights 2>runs/efficientnet-random.log
 "$fracture" cv "${efficientnet[@]}" --data "$data" --backend "$backend" --out runs/cv-efficientnet 2>runs/cv-efficientnet.log
