@@ -1,6 +1,6 @@
 //! The shared training step lowers the loss on a tiny batch, on the CPU backend and on wgpu,
 //! and both backends agree; its mixup variant is the blend it claims to be, and so is the
-//! moving average of the weights.
+//! moving average of the weights; a trunk learning-rate factor scales the trunk's update only.
 
 // `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
 // backend this project runs on.
@@ -17,6 +17,7 @@ use bone_fracture::train::mixup::Mix;
 use bone_fracture::train::{Trainer, TrainingConfig, WeightAverage};
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
+use burn::store::ModuleSnapshot;
 use std::collections::HashMap;
 
 /// Dropout off, so that two measurements of the same batch differ only by the update.
@@ -156,4 +157,50 @@ fn the_weight_average_blends_every_weight_and_running_statistic() {
     // Models handed out or passed in earlier keep their values (running statistics included).
     assert_eq!(tensors(&first), before);
     assert_eq!(tensors(&after_model), after);
+}
+
+/// Every weight of a model by name, batch-norm running statistics left out (a step moves them
+/// whatever the learning rate).
+fn learnt_weights(model: &Classifier) -> Vec<(String, Vec<f32>)> {
+    let snapshots = model.collect(None, None, false).into_iter();
+    let named = snapshots.map(|tensor| tensor.into_parts().expect("reading a weight"));
+    named
+        .filter(|(name, ..)| !name.contains("running"))
+        .map(|(name, _dtype, _shape, _id, bytes)| {
+            (name, bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn a_trunk_learning_rate_factor_scales_the_trunks_update_and_leaves_the_heads() {
+    let device = Device::ndarray();
+    let (images, labels) = tiny_batch();
+    let refs: Vec<&Xray> = images.iter().collect();
+    let mut one_rate = seeded_trainer(&device, &deterministic_cnn());
+    let start = learnt_weights(&one_rate.model());
+    let mut slow_trunk = seeded_trainer(&device, &deterministic_cnn()).with_trunk_lr_factor(0.1);
+    assert_eq!(learnt_weights(&slow_trunk.model()), start, "both start from the same weights");
+    pollster::block_on(one_rate.step(&refs, &labels)).expect("a step at one rate");
+    pollster::block_on(slow_trunk.step(&refs, &labels)).expect("a step with a slower trunk");
+    let (full, scaled) = (learnt_weights(&one_rate.model()), learnt_weights(&slow_trunk.model()));
+
+    // Adam's first update is the rate times m/(√v + ε), the same for both runs: the trunk's
+    // moves a tenth as far, the head's (the seed CNN's dense layers) as far.
+    let (mut trunk_moved, mut head_moved) = (0, 0);
+    for (((name, w0), (_, w1)), (_, w2)) in start.iter().zip(&full).zip(&scaled) {
+        let head = name.contains(".hidden.") || name.contains(".output.");
+        let factor = if head { 1.0 } else { 0.1 };
+        for ((a, b), c) in w0.iter().zip(w1).zip(w2) {
+            let (full_step, scaled_step) = (b - a, c - a);
+            assert!((scaled_step - factor * full_step).abs() <= 1e-6, "{name}: {scaled_step} vs {factor} × {full_step}");
+        }
+        let moved = w0.iter().zip(w1).any(|(a, b)| (b - a).abs() > 1e-5);
+        if head {
+            head_moved += usize::from(moved);
+        } else {
+            trunk_moved += usize::from(moved);
+        }
+    }
+    assert!(trunk_moved >= 4 && head_moved >= 2, "the step moved {trunk_moved} trunk and {head_moved} head tensors");
 }

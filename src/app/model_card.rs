@@ -49,8 +49,13 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}{}, batch {}, {} epochs ({}), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
+                "Adam, learning rate {}{}{}, batch {}, {} epochs ({}), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
                 training.learning_rate,
+                if training.trunk_lr_factor != 1.0 {
+                    format!(" (× {} for the trunk)", training.trunk_lr_factor)
+                } else {
+                    String::new()
+                },
                 if training.schedule == Schedule::Cosine { " falling to zero along a cosine" } else { "" },
                 training.batch_size,
                 training.epochs,

@@ -52,6 +52,15 @@ pub struct TrainingConfig {
     /// Which epoch's model the run keeps.
     #[serde(default)]
     pub keep: Keep,
+    /// The trunk — every layer but the head that head-only fine-tuning trains (EfficientNet's
+    /// 10-class layer, the seed CNN's two dense layers) — learns at `learning_rate` × this;
+    /// below 1, pretrained layers move more slowly than the new head (1: one rate for all).
+    #[serde(default = "one")]
+    pub trunk_lr_factor: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The epoch a run keeps.
@@ -152,6 +161,7 @@ impl TrainingConfig {
             mixup: 0.0,
             weight_average: 0.0,
             keep: Keep::BestValidation,
+            trunk_lr_factor: 1.0,
         }
     }
 
@@ -178,16 +188,18 @@ mod tests {
     }
 
     #[test]
-    fn older_cards_read_without_schedule_mixup_weight_average_or_keep() {
+    fn older_cards_read_without_the_later_settings() {
         let mut json =
             serde_json::to_value(TrainingConfig::new(crate::model::Architecture::seed_cnn(), SplitKind::Group)).unwrap();
         let object = json.as_object_mut().unwrap();
         object.remove("schedule");
         object.remove("mixup");
         object.remove("weight_average");
+        object.remove("trunk_lr_factor");
         object.remove("keep");
         let config: TrainingConfig = serde_json::from_value(json).unwrap();
         assert_eq!((config.schedule, config.mixup, config.weight_average), (Schedule::Constant, 0.0, 0.0));
+        assert_eq!(config.trunk_lr_factor, 1.0);
         assert_eq!(config.keep, Keep::BestValidation);
         assert_eq!("last".parse(), Ok(Keep::Last));
         assert!("first".parse::<Keep>().unwrap_err().contains("best` or `last"));

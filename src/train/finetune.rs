@@ -112,9 +112,11 @@ pub async fn fine_tune(
         trainable: options.trainable,
         augment: options.augment,
         // A few images and a few epochs: keep the epoch with the lowest held-out loss, as the
-        // report promises, and no moving average, which would lag behind so short a run.
+        // report promises, and no moving average, which would lag behind so short a run; one
+        // learning rate, the one the person chose.
         weight_average: 0.0,
         keep: Keep::BestValidation,
+        trunk_lr_factor: 1.0,
         ..base_config.clone()
     };
     let groups: Vec<_> = images.iter().map(|i| i.group.as_str()).collect();

@@ -122,8 +122,9 @@ pub async fn fit_source(
         Trainable::AfterBlock(blocks) => model.clone().freeze_first(blocks),
     };
     let class_weights = config.class_weighted.then(|| class_weights(train));
-    let mut trainer =
-        Trainer::new(trainable, &config.adam(), config.learning_rate, device).with_loss(config.label_smoothing, class_weights);
+    let mut trainer = Trainer::new(trainable, &config.adam(), config.learning_rate, device)
+        .with_loss(config.label_smoothing, class_weights)
+        .with_trunk_lr_factor(config.trunk_lr_factor);
     let mut outcome =
         FitOutcome { model: model.valid(), best_epoch: 0, evaluation: None, history: Vec::new(), stopped: false, halted: None };
     let mut augment_rng = StdRng::seed_from_u64(config.seed.wrapping_mul(31));

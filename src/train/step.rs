@@ -1,5 +1,6 @@
 //! The one training step (forward → loss → backward → Adam) and batched prediction.
 
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -29,6 +30,8 @@ pub struct Trainer {
     model: Classifier,
     optimizer: ModuleOptimizer,
     learning_rate: f64,
+    /// The head's parameters and the trunk's share of the learning rate, when the two differ.
+    trunk_rate: Option<(Vec<ParamId>, f64)>,
     loss: CrossEntropyLoss,
     device: Device,
 }
@@ -39,7 +42,18 @@ impl Trainer {
         let device = device.clone().autodiff();
         let model = model.to_device(&device).train();
         let loss = CrossEntropyLossConfig::new().init(&device);
-        Trainer { model, optimizer: adam.init(), learning_rate, loss, device }
+        Trainer { model, optimizer: adam.init(), learning_rate, trunk_rate: None, loss, device }
+    }
+
+    /// Trains the trunk at `factor` × the learning rate and the head (what
+    /// [`Classifier::freeze_trunk`] leaves trainable) at the full rate; 1: one rate for all.
+    pub fn with_trunk_lr_factor(mut self, factor: f64) -> Self {
+        self.trunk_rate = (factor != 1.0).then(|| {
+            let mut head = TrainedIds(Vec::new());
+            self.model.clone().freeze_trunk().visit(&mut head);
+            (head.0, factor)
+        });
+        self
     }
 
     /// Uses label smoothing `smoothing` (0: none) and, when given, one loss weight per class.
@@ -89,10 +103,18 @@ impl Trainer {
                 (own.mul_scalar(mix.lambda) + other.mul_scalar(1.0 - mix.lambda), logits)
             }
         };
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let mut grads = loss.backward();
+        let head_grads = self.trunk_rate.as_ref().map(|(head, _)| GradientsParams::from_params(&mut grads, &self.model, head));
+        let grads = GradientsParams::from_grads(grads, &self.model);
         let loss_value = read_f32(loss.detach()).await?[0];
         let scores = read_f32(logits.detach()).await?;
-        self.model = self.optimizer.step(self.learning_rate, self.model.clone(), grads);
+        self.model = match (head_grads, &self.trunk_rate) {
+            (Some(head_grads), Some((_, factor))) => {
+                let model = self.optimizer.step(self.learning_rate, self.model.clone(), head_grads);
+                self.optimizer.step(self.learning_rate * factor, model, grads)
+            }
+            _ => self.optimizer.step(self.learning_rate, self.model.clone(), grads),
+        };
         let correct = scores.chunks_exact(NUM_CLASSES).zip(labels).filter(|(row, &label)| argmax(row) == label).count();
         Ok(StepStats { loss: loss_value, correct, images: labels.len() })
     }
@@ -217,4 +239,15 @@ pub(super) async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f3
 fn argmax(row: &[f32]) -> usize {
     // The first of equal maxima, as `ranked_classes` orders ties.
     row.iter().enumerate().min_by(|a, b| b.1.total_cmp(a.1)).map_or(0, |(i, _)| i)
+}
+
+/// The ids of the parameters a model trains (those that take gradients).
+struct TrainedIds(Vec<ParamId>);
+
+impl ModuleVisitor for TrainedIds {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if param.is_require_grad() {
+            self.0.push(param.id);
+        }
+    }
 }

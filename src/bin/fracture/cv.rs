@@ -43,7 +43,7 @@ pub struct CvArgs {
 /// The recipe in words, for the report.
 fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> String {
     format!(
-        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {} · weight average {} · keep {:?}",
+        "{} · {} epochs · batch {} · Adam {} · trainable {:?} · augment {} (cached views: {}, cached blocks: {:?}) · label smoothing {} · class-weighted {} · framing {:?} · schedule {:?} · mixup {} · weight average {} · keep {:?} · trunk lr × {}",
         config.architecture.name(),
         config.epochs,
         config.batch_size,
@@ -59,6 +59,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.mixup,
         config.weight_average,
         config.keep,
+        config.trunk_lr_factor,
     ) + &format!(" · seed {}", args.recipe.seed)
 }
 

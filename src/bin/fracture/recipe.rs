@@ -73,6 +73,10 @@ pub struct Recipe {
     /// validation only reports and fits the temperature).
     #[arg(long, default_value = "best")]
     pub keep: Keep,
+    /// Train the trunk (every layer but the new classifier; the seed CNN: but its two dense
+    /// layers) at --lr × this: below 1, pretrained blocks move more slowly than the head.
+    #[arg(long, default_value_t = 1.0)]
+    pub trunk_lr_factor: f64,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -110,6 +114,7 @@ impl Recipe {
         config.mixup = self.mixup;
         config.weight_average = self.weight_average;
         config.keep = self.keep;
+        config.trunk_lr_factor = self.trunk_lr_factor;
         config
     }
 
