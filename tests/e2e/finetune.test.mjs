@@ -169,6 +169,28 @@ test('CPU backend: a one-epoch demo run reaches done and the fine-tuned model cl
   await context.close();
 });
 
+test('CPU backend: the default EfficientNet-Lite0 fine-tunes its classifier on the demo for one epoch, and the fine-tuned model answers differently', async () => {
+  const context = await browser.newContext();
+  const app = new FineTunePage(await context.newPage());
+  await app.open(server.url);
+  assert.match(await app.modelInUse(), /EfficientNet-Lite0/);
+  await app.useCpu();
+  const pretrained = await app.classifySample();
+  assert.ok(await app.page.isChecked('[data-testid=finetune-head]'), 'head only by default');
+  await app.setEpochs(1);
+  await app.page.click('[data-testid=finetune-demo]');
+  assert.equal(await app.waitForState('done', 'stopped', 'failed'), 'done', await app.page.textContent('.run-progress'));
+  assertRunRendered(Number(await app.page.textContent('[data-testid=finetune-loss]')),
+    await app.page.$$eval('[data-testid=finetune-chart] polyline[points*=","]', (lines) => lines.length));
+  assert.ok(await app.page.isVisible('[data-testid=finetune-results]'), 'before/after scores are shown');
+  await app.waitForModel(/EfficientNet-Lite0.*fine-tuned/);
+  const tuned = await app.classifySample();
+  assert.equal(Object.keys(tuned).length, 10);
+  assert.notDeepEqual(tuned, pretrained, 'the fine-tuned classifier changed the answer');
+  assert.deepEqual(app.errors, []);
+  await context.close();
+});
+
 test('CPU backend: a picked folder is counted per class, unknown folders and corrupt files are reported, closing the section stops a run', async () => {
   const context = await browser.newContext();
   const app = await openPage(context);

@@ -37,7 +37,8 @@ pub fn OptionsForm(options: RwSignal<FineTuneOptions>, #[prop(into)] disabled: S
                     "Whole network"
                 </label>
                 <small>
-                    "The head is the two dense layers at the end; the convolutions keep what they learnt. "
+                    "The head is the dense layers at the end (the seed CNN's two, EfficientNet's last one); "
+                    "the convolutions keep what they learnt. "
                     "Training everything is about three times slower a step and overfits a few images faster."
                 </small>
             </div>
