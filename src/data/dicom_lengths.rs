@@ -136,7 +136,7 @@ pub fn check_declared_lengths(bytes: &[u8]) -> Result<(), DecodeError> {
         fits(length, pos)?;
         // The parser reads whole numbers only: a remainder would shift every later header.
         if let Some(size) = number_size(vr) {
-            if length as usize % size != 0 {
+            if !(length as usize).is_multiple_of(size) {
                 return damaged(format!("element {tag} holds {length} bytes of {size}-byte numbers"));
             }
         }

@@ -12,7 +12,7 @@ use image::{ImageFormat, Rgb, RgbImage};
 pub fn synthetic_png(label: usize, width: u32, height: u32) -> Vec<u8> {
     let period = 6.0 + 3.0 * label as f32;
     let image = RgbImage::from_fn(width, height, |x, y| {
-        let t = if label % 2 == 0 { x as f32 + 0.3 * y as f32 } else { y as f32 - 0.5 * x as f32 };
+        let t = if label.is_multiple_of(2) { x as f32 + 0.3 * y as f32 } else { y as f32 - 0.5 * x as f32 };
         let v = if (t / period).rem_euclid(2.0) < 1.0 { 200 } else { 30 };
         Rgb([v, v, v])
     });

@@ -176,7 +176,7 @@ impl Recipe {
         score: &[&[usize]],
         device: &Device,
         progress: &mut Progress<'_>,
-    ) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), String> {
+    ) -> Result<(FitOutcome, ScoredRows), String> {
         let result = match cache {
             Some(cache) => {
                 let scored: Vec<Cached> = score.iter().map(|idx| cache.subset(idx)).collect();
@@ -204,6 +204,9 @@ impl Recipe {
     }
 }
 
+/// The kept model's probabilities, one list of rows per scored set of images.
+type ScoredRows = Vec<Vec<[f32; NUM_CLASSES]>>;
+
 /// The one loop for either source: fit, then the kept model's probabilities on `valid` and on
 /// each of `scored`.
 fn fit_and_score<S: Source>(
@@ -214,7 +217,7 @@ fn fit_and_score<S: Source>(
     scored: Vec<S>,
     device: &Device,
     progress: &mut Progress<'_>,
-) -> Result<(FitOutcome, Vec<Vec<[f32; NUM_CLASSES]>>), TrainError> {
+) -> Result<(FitOutcome, ScoredRows), TrainError> {
     let outcome = pollster::block_on(fit_source(config, model, train, &valid, device, progress))?;
     let mut rows = Vec::with_capacity(1 + scored.len());
     for source in std::iter::once(valid).chain(scored) {
