@@ -14,7 +14,6 @@ use bone_fracture::model::{Architecture, Classifier};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes, weights_to_bytes_async};
 use bone_fracture::train::{fine_tune, held_out_split, predict, FineTuneOptions, Keep, Trainable, TrainingConfig};
 use burn::prelude::*;
-use burn::store::ModuleSnapshot;
 
 /// Three synthetic images of each class; the two of a class with an even index share a group.
 fn images() -> Vec<LabelledXray> {
@@ -49,18 +48,6 @@ fn base_model(device: &Device) -> (Classifier, TrainingConfig) {
     config.keep = Keep::Last;
     config.trunk_lr_factor = 0.1;
     (model, config)
-}
-
-/// Each named weight of a model, as its raw bytes.
-fn weights_by_name(model: &Classifier) -> std::collections::BTreeMap<String, Vec<u8>> {
-    model
-        .collect(None, None, false)
-        .into_iter()
-        .map(|tensor| {
-            let (name, _dtype, _shape, _id, bytes) = tensor.into_parts().expect("reading a weight");
-            (name, bytes.to_vec())
-        })
-        .collect()
 }
 
 #[test]
@@ -103,7 +90,7 @@ fn head_only_run_scores_the_same_held_out_images_before_and_after_and_freezes_th
         "fine-tuning keeps its best epoch, whatever the base was trained with"
     );
 
-    let (old, new) = (weights_by_name(&base), weights_by_name(&tuned.model));
+    let (old, new) = (common::weights_by_name(&base), common::weights_by_name(&tuned.model));
     assert_eq!(old.keys().collect::<Vec<_>>(), new.keys().collect::<Vec<_>>());
     for (name, values) in &old {
         let changed = values != &new[name];
@@ -122,8 +109,8 @@ fn whole_network_run_lowers_the_training_loss() {
     let losses: Vec<f64> = tuned.report.history.iter().map(|e| e.train_loss).collect();
     assert!(losses[2] < losses[0], "training loss by epoch: {losses:?}");
     assert_ne!(
-        weights_by_name(&base)["SeedCnn.blocks.0.conv.weight"],
-        weights_by_name(&tuned.model)["SeedCnn.blocks.0.conv.weight"]
+        common::weights_by_name(&base)["SeedCnn.blocks.0.conv.weight"],
+        common::weights_by_name(&tuned.model)["SeedCnn.blocks.0.conv.weight"]
     );
 }
 
@@ -137,7 +124,7 @@ fn an_exploding_loss_ends_the_run_with_a_reason_and_keeps_the_starting_model() {
     let reason = tuned.report.halted.as_deref().expect("the run must stop on a NaN or infinite loss");
     assert!(reason.contains("lower learning rate"), "{reason}");
     assert_eq!(tuned.report.best_epoch, 0);
-    assert_eq!(weights_by_name(&base), weights_by_name(&tuned.model), "the starting weights are kept");
+    assert_eq!(common::weights_by_name(&base), common::weights_by_name(&tuned.model), "the starting weights are kept");
 }
 
 #[test]
@@ -152,7 +139,7 @@ fn weights_read_back_asynchronously_from_wgpu_are_the_same_file() {
     let reloaded = classifier_from_bytes(&config.architecture, &from_gpu, &cpu).expect("loading the saved file");
     // Every weight, batch-norm statistics included, comes back bit for bit (only the ids that
     // batch norm draws for its running statistics differ between files).
-    assert_eq!(weights_by_name(&reloaded), weights_by_name(&model));
+    assert_eq!(common::weights_by_name(&reloaded), common::weights_by_name(&model));
     let xray = common::synthetic_xray(4);
     let a = pollster::block_on(predict(&model, &[&xray], 1, &cpu)).expect("predicting");
     let b = pollster::block_on(predict(&reloaded, &[&xray], 1, &cpu)).expect("predicting");

@@ -17,7 +17,6 @@ use bone_fracture::train::mixup::Mix;
 use bone_fracture::train::{Trainer, TrainingConfig, WeightAverage};
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
-use burn::store::ModuleSnapshot;
 use std::collections::HashMap;
 
 /// Dropout off, so that two measurements of the same batch differ only by the update.
@@ -162,13 +161,10 @@ fn the_weight_average_blends_every_weight_and_running_statistic() {
 /// Every weight of a model by name, batch-norm running statistics left out (a step moves them
 /// whatever the learning rate).
 fn learnt_weights(model: &Classifier) -> Vec<(String, Vec<f32>)> {
-    let snapshots = model.collect(None, None, false).into_iter();
-    let named = snapshots.map(|tensor| tensor.into_parts().expect("reading a weight"));
-    named
-        .filter(|(name, ..)| !name.contains("running"))
-        .map(|(name, _dtype, _shape, _id, bytes)| {
-            (name, bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect())
-        })
+    common::weights_by_name(model)
+        .into_iter()
+        .filter(|(name, _)| !name.contains("running"))
+        .map(|(name, bytes)| (name, bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()))
         .collect()
 }
 

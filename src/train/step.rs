@@ -104,16 +104,17 @@ impl Trainer {
             }
         };
         let mut grads = loss.backward();
-        let head_grads = self.trunk_rate.as_ref().map(|(head, _)| GradientsParams::from_params(&mut grads, &self.model, head));
-        let grads = GradientsParams::from_grads(grads, &self.model);
         let loss_value = read_f32(loss.detach()).await?[0];
         let scores = read_f32(logits.detach()).await?;
-        self.model = match (head_grads, &self.trunk_rate) {
-            (Some(head_grads), Some((_, factor))) => {
-                let model = self.optimizer.step(self.learning_rate, self.model.clone(), head_grads);
-                self.optimizer.step(self.learning_rate * factor, model, grads)
+        let model = self.model.clone();
+        self.model = match &self.trunk_rate {
+            None => self.optimizer.step(self.learning_rate, model, GradientsParams::from_grads(grads, &self.model)),
+            Some((head, factor)) => {
+                let head_grads = GradientsParams::from_params(&mut grads, &self.model, head);
+                let trunk_grads = GradientsParams::from_grads(grads, &self.model);
+                let model = self.optimizer.step(self.learning_rate, model, head_grads);
+                self.optimizer.step(self.learning_rate * factor, model, trunk_grads)
             }
-            _ => self.optimizer.step(self.learning_rate, self.model.clone(), grads),
         };
         let correct = scores.chunks_exact(NUM_CLASSES).zip(labels).filter(|(row, &label)| argmax(row) == label).count();
         Ok(StepStats { loss: loss_value, correct, images: labels.len() })

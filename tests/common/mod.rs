@@ -5,6 +5,8 @@ pub mod dicom;
 pub mod odd;
 
 use bone_fracture::data::{decode_xray, Xray};
+use bone_fracture::model::Classifier;
+use burn::store::ModuleSnapshot;
 use image::{ImageFormat, Rgb, RgbImage};
 
 /// A synthetic "X-ray" whose pattern depends on `label`: stripes of a label-dependent period
@@ -39,4 +41,16 @@ pub fn check_fixtures<N: AsRef<std::path::Path>>(dir: &str, fixtures: Vec<(N, Ve
         let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_FIXTURES=1 writes it)", path.display()));
         assert!(committed == bytes, "{} differs from its generator; UPDATE_FIXTURES=1 rewrites it", path.display());
     }
+}
+
+/// Each named weight of a model, as its raw bytes.
+pub fn weights_by_name(model: &Classifier) -> std::collections::BTreeMap<String, Vec<u8>> {
+    model
+        .collect(None, None, false)
+        .into_iter()
+        .map(|tensor| {
+            let (name, _dtype, _shape, _id, bytes) = tensor.into_parts().expect("reading a weight");
+            (name, bytes.to_vec())
+        })
+        .collect()
 }
