@@ -1,12 +1,18 @@
 //! `fracture cv` end to end on a small generated folder: every image is scored exactly once, by a
 //! model that never trained on it; the summary is the folds' mean; the cached-prefix path of
 //! transfer learning runs the same way as the plain one, and also scores the fold averaged over
-//! its cached views; every epoch's score on the fold is logged, the kept one as the fold's.
+//! its cached views; every epoch's score on the fold is logged, the kept one as the fold's; each
+//! fold's answers and model are saved, and `fracture combine` scores ensembles and soups of runs
+//! from them.
 
 mod common;
 
 use bone_fracture::classes::FractureClass;
-use bone_fracture::train::CrossValidation;
+use bone_fracture::store::load_model_dir;
+use bone_fracture::train::{Calibration, CrossValidation, Evaluation, Prediction, PredictionPart};
+use bone_fracture::NUM_CLASSES;
+use burn::tensor::Device;
+use std::path::Path;
 
 /// Ten classes × `per_class` synthetic X-rays, in class folders.
 fn folder(per_class: usize) -> tempfile::TempDir {
@@ -22,13 +28,35 @@ fn folder(per_class: usize) -> tempfile::TempDir {
     dir
 }
 
-/// The summary, and each fold's `held-out.jsonl` lines.
-fn cv(args: &[&str]) -> (CrossValidation, Vec<Vec<serde_json::Value>>) {
-    let data = folder(3);
+/// A finished `fracture cv` run: its summary, each fold's `held-out.jsonl` and
+/// `predictions.jsonl` lines, and its output folder.
+struct Run {
+    cv: CrossValidation,
+    held_out: Vec<Vec<serde_json::Value>>,
+    predictions: Vec<Vec<Prediction>>,
+    out: tempfile::TempDir,
+}
+
+fn json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
+
+/// Each of the three folds' lines of `file`.
+fn fold_lines<T: serde::de::DeserializeOwned>(out: &Path, file: &str) -> Vec<Vec<T>> {
+    (1..=3).map(|fold| json_lines(&out.join(format!("fold-{fold}/{file}")))).collect()
+}
+
+/// `fracture cv` with three folds on a generated folder of three images per class.
+fn cv(args: &[&str]) -> Run {
+    cv_on(folder(3).path(), args)
+}
+
+fn cv_on(data: &Path, args: &[&str]) -> Run {
     let out = tempfile::tempdir().expect("an output folder");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
         .args(["cv", "--folds", "3", "--batch-size", "8", "--backend", "flex", "--data"])
-        .arg(data.path())
+        .arg(data)
         .arg("--out")
         .arg(out.path())
         .args(args)
@@ -38,23 +66,50 @@ fn cv(args: &[&str]) -> (CrossValidation, Vec<Vec<serde_json::Value>>) {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("top-1") && text.contains("3 of 3 folds"), "the summary is printed: {text}");
     let json = std::fs::read_to_string(out.path().join("cv.json")).expect("cv.json");
-    let held_out = (1..=3)
-        .map(|fold| {
-            let path = out.path().join(format!("fold-{fold}/held-out.jsonl"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
-        })
-        .collect();
-    (serde_json::from_str(&json).expect("cv.json parses"), held_out)
+    Run {
+        cv: serde_json::from_str(&json).expect("cv.json parses"),
+        held_out: fold_lines(out.path(), "held-out.jsonl"),
+        predictions: fold_lines(out.path(), "predictions.jsonl"),
+        out,
+    }
 }
 
-fn check((cv, held_out): &(CrossValidation, Vec<Vec<serde_json::Value>>), epochs: usize) {
+/// The rows of `part`, and their labels.
+fn rows(predictions: &[Prediction], part: PredictionPart) -> (Vec<[f32; NUM_CLASSES]>, Vec<usize>) {
+    predictions.iter().filter(|p| p.part == part).map(|p| (p.probabilities, p.label)).unzip()
+}
+
+/// JSON keeps an f64 to within its last bit.
+fn assert_close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+}
+
+/// The same scores, read back from JSON.
+fn assert_same(a: &Evaluation, b: &Evaluation) {
+    assert_eq!((a.n, &a.confusion), (b.n, &b.confusion));
+    for (x, y) in [(a.accuracy, b.accuracy), (a.top3_accuracy, b.top3_accuracy), (a.loss, b.loss), (a.macro_f1, b.macro_f1)] {
+        assert_close(x, y);
+    }
+}
+
+fn check(run: &Run, epochs: usize) {
+    let cv = &run.cv;
     assert_eq!(cv.results.len(), 3);
-    for (r, lines) in cv.results.iter().zip(held_out) {
+    for ((r, lines), predictions) in cv.results.iter().zip(&run.held_out).zip(&run.predictions) {
         assert_eq!(lines.len(), epochs, "fold {}: one line per epoch", r.fold);
         let kept = &lines[r.best_epoch - 1];
         assert_eq!(kept["top1"].as_f64(), Some(r.raw.accuracy), "fold {}: the kept epoch's line is the fold's score", r.fold);
         assert_eq!(kept["loss"].as_f64(), Some(r.raw.loss));
+        // The saved answers are the ones the fold was scored with, and those that fitted its
+        // temperature; the saved model is the kept one, with that temperature.
+        let (test, labels) = rows(predictions, PredictionPart::Test);
+        assert_same(&Evaluation::from_probabilities(&test, &labels), &r.raw);
+        let (valid, labels) = rows(predictions, PredictionPart::InnerValid);
+        assert_eq!(valid.len(), r.inner_valid_images);
+        assert_close(Calibration::fit(&valid, &labels).temperature, r.calibration.temperature);
+        let dir = run.out.path().join(format!("fold-{}", r.fold));
+        let (card, _) = load_model_dir(&dir, &Device::flex()).expect("the fold's model");
+        assert_eq!(card.calibration.as_ref(), Some(&r.calibration));
     }
     assert_eq!(cv.results.iter().map(|r| r.test_images).sum::<usize>(), 30, "each image is scored once");
     for r in &cv.results {
@@ -86,10 +141,9 @@ fn transfer_learning_from_a_cached_prefix_is_cross_validated() {
         "--cache-blocks",
         "14",
     ]);
-    let cv = &run.0;
-    assert!(cv.recipe.contains("efficientnet-lite0") && cv.recipe.contains("cached views: 2"), "{}", cv.recipe);
+    assert!(run.cv.recipe.contains("efficientnet-lite0") && run.cv.recipe.contains("cached views: 2"), "{}", run.cv.recipe);
     check(&run, 1);
-    for r in &cv.results {
+    for r in &run.cv.results {
         let averaged = r.averaged_views.as_ref().expect("the fold scored over its cached views");
         assert_eq!((averaged.views, averaged.raw.n), (2, r.test_images));
         assert!(averaged.raw.loss.is_finite());
@@ -99,7 +153,76 @@ fn transfer_learning_from_a_cached_prefix_is_cross_validated() {
 #[test]
 fn a_fixed_length_run_keeps_its_last_epoch_and_its_weight_average() {
     let run = cv(&["--model", "cnn", "--epochs", "3", "--keep", "last", "--weight-average", "0.9"]);
-    assert!(run.0.recipe.contains("weight average 0.9 · keep Last"), "{}", run.0.recipe);
+    assert!(run.cv.recipe.contains("weight average 0.9 · keep Last"), "{}", run.cv.recipe);
     check(&run, 3);
-    assert!(run.0.results.iter().all(|r| r.best_epoch == 3), "every fold keeps epoch 3");
+    assert!(run.cv.results.iter().all(|r| r.best_epoch == 3), "every fold keeps epoch 3");
+}
+
+/// `fracture combine` over `runs`; its `combine.json`.
+fn combine(runs: &[&Run], extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let out = tempfile::tempdir().expect("an output folder");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"));
+    command.args(["combine", "--backend", "flex", "--runs"]).args(runs.iter().map(|r| r.out.path()));
+    command.arg("--out").arg(out.path()).args(extra);
+    let mut output = command.output().expect("fracture runs");
+    if output.status.success() {
+        output.stdout = std::fs::read(out.path().join("combine.json")).expect("combine.json");
+    }
+    output
+}
+
+#[test]
+fn runs_on_the_same_folds_combine_into_an_ensemble_and_a_soup() {
+    let data = folder(3);
+    let (one, two) =
+        (cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]), cv_on(data.path(), &["--model", "cnn", "--epochs", "2"]));
+    let output = combine(&[&one, &two], &["--soup".as_ref(), "--data".as_ref(), data.path().as_os_str()]);
+    assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
+    let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
+    let ensemble: CrossValidation = serde_json::from_value(combined["ensemble"].clone()).expect("an ensemble");
+    // Each fold of the ensemble is the two runs' answers averaged, calibrated on the inner
+    // validation images.
+    for (fold, r) in ensemble.results.iter().enumerate() {
+        let mean = |part| {
+            let ((a, labels), (b, _)) = (rows(&one.predictions[fold], part), rows(&two.predictions[fold], part));
+            let rows: Vec<[f32; NUM_CLASSES]> =
+                a.iter().zip(&b).map(|(a, b)| std::array::from_fn(|c| a[c] / 2.0 + b[c] / 2.0)).collect();
+            (rows, labels)
+        };
+        let (test, labels) = mean(PredictionPart::Test);
+        assert_same(&r.raw, &Evaluation::from_probabilities(&test, &labels));
+        let (valid, labels) = mean(PredictionPart::InnerValid);
+        assert_close(r.calibration.temperature, Calibration::fit(&valid, &labels).temperature);
+        assert_ne!(test, rows(&one.predictions[fold], PredictionPart::Test).0, "the runs differ: a real average");
+    }
+    let soup: CrossValidation = serde_json::from_value(combined["soup"].clone()).expect("a soup");
+    assert_eq!(soup.results.iter().map(|r| r.raw.n).sum::<usize>(), 30, "the soup scores every image once");
+    assert!(soup.loss.mean.is_finite() && soup.results.iter().all(|r| r.calibration.temperature > 0.0));
+
+    // A run's soup with itself is that run, up to the saved weights' f16 rounding: the saved
+    // models are the folds' kept ones, and the soup finds every image.
+    let output = combine(&[&one, &one], &["--soup".as_ref(), "--data".as_ref(), data.path().as_os_str()]);
+    assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
+    let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
+    let soup: CrossValidation = serde_json::from_value(combined["soup"].clone()).expect("a soup");
+    for (alone, souped) in one.cv.results.iter().zip(&soup.results) {
+        assert!(
+            (alone.raw.loss - souped.raw.loss).abs() < 1e-2,
+            "fold {}: {} vs {}",
+            alone.fold,
+            alone.raw.loss,
+            souped.raw.loss
+        );
+    }
+}
+
+#[test]
+fn runs_on_other_folds_do_not_combine() {
+    let data = folder(3);
+    let run = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
+    let other = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7"]);
+    let output = combine(&[&run, &other], &[]);
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("the runs' folds differ"), "{message}");
 }

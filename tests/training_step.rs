@@ -1,6 +1,7 @@
 //! The shared training step lowers the loss on a tiny batch, on the CPU backend and on wgpu,
 //! and both backends agree; its mixup variant is the blend it claims to be, and so is the
-//! moving average of the weights; a trunk learning-rate factor scales the trunk's update only.
+//! moving average of the weights, and the soup of several models; a trunk learning-rate factor
+//! scales the trunk's update only.
 
 // `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
 // backend this project runs on.
@@ -14,7 +15,7 @@ use bone_fracture::model::Classifier;
 use bone_fracture::model::{Architecture, SeedCnnConfig};
 use bone_fracture::store::{classifier_from_bytes, weights_to_bytes};
 use bone_fracture::train::mixup::Mix;
-use bone_fracture::train::{Trainer, TrainingConfig, WeightAverage};
+use bone_fracture::train::{average_weights, Trainer, TrainingConfig, WeightAverage};
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 use std::collections::HashMap;
@@ -111,15 +112,20 @@ fn a_mixup_step_blends_the_images_and_the_two_labels_losses() {
 
 /// Every float tensor of a model (weights and batch-norm running statistics), by id.
 fn tensors(model: &Classifier) -> HashMap<ParamId, Vec<f32>> {
-    struct Collect(HashMap<ParamId, Vec<f32>>);
-    impl ModuleVisitor for Collect {
+    tensors_in_order(model).into_iter().collect()
+}
+
+/// Every float tensor of a model with its parameter id, in module order (as a soup matches them).
+fn tensors_in_order(model: &Classifier) -> Vec<(ParamId, Vec<f32>)> {
+    struct InOrder(Vec<(ParamId, Vec<f32>)>);
+    impl ModuleVisitor for InOrder {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.0.insert(param.id, param.val().into_data().to_vec().expect("f32 values"));
+            self.0.push((param.id, param.val().into_data().to_vec().expect("f32 values")));
         }
     }
-    let mut collect = Collect(HashMap::new());
-    model.visit(&mut collect);
-    collect.0
+    let mut visitor = InOrder(Vec::new());
+    model.visit(&mut visitor);
+    visitor.0
 }
 
 #[test]
@@ -156,6 +162,39 @@ fn the_weight_average_blends_every_weight_and_running_statistic() {
     // Models handed out or passed in earlier keep their values (running statistics included).
     assert_eq!(tensors(&first), before);
     assert_eq!(tensors(&after_model), after);
+}
+
+#[test]
+fn a_soup_is_the_mean_of_its_models_weights_and_running_statistics() {
+    let device = Device::ndarray();
+    let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+    let (images, labels) = tiny_batch();
+    let refs: Vec<&Xray> = images.iter().collect();
+    let mut models = vec![trainer.model()];
+    for _ in 0..2 {
+        pollster::block_on(trainer.step(&refs, &labels)).expect("a step");
+        models.push(trainer.model());
+    }
+    let parts: Vec<_> = models.iter().map(tensors).collect();
+    let soup = average_weights(&models).expect("a soup of three models");
+    // Tensors are compared by position, as the soup matches them.
+    let by_position: Vec<Vec<Vec<f32>>> =
+        models.iter().map(|m| tensors_in_order(m).into_iter().map(|(_, values)| values).collect()).collect();
+    let souped: Vec<Vec<f32>> = tensors_in_order(&soup).into_iter().map(|(_, values)| values).collect();
+    assert_eq!(souped.len(), by_position[0].len());
+    let mut differ = 0;
+    for (i, mean) in souped.iter().enumerate() {
+        differ += usize::from(by_position[0][i] != by_position[2][i]);
+        for (j, m) in mean.iter().enumerate() {
+            let expected = by_position.iter().map(|p| p[i][j]).sum::<f32>() / 3.0;
+            assert!((m - expected).abs() <= 1e-5 * (1.0 + expected.abs()), "tensor {i}: {m} vs {expected}");
+        }
+    }
+    // The steps moved most tensors, running statistics included: the check compared means.
+    assert!(differ > souped.len() / 2, "only {differ} of {} tensors changed", souped.len());
+    // The models it was made of keep their values.
+    assert_eq!(models.iter().map(tensors).collect::<Vec<_>>(), parts);
+    assert!(average_weights(&[]).is_none());
 }
 
 /// Every weight of a model by name, batch-norm running statistics left out (a step moves them

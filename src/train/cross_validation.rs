@@ -67,6 +67,32 @@ impl FoldResult {
     }
 }
 
+/// What a fold's model answered for one image (a line of `fold-N/predictions.jsonl`), so that
+/// models can be compared and combined afterwards without retraining them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub part: PredictionPart,
+    /// `class-folder/file-name`.
+    pub file: String,
+    /// The true class's index.
+    pub label: usize,
+    /// The raw softmax.
+    pub probabilities: [f32; NUM_CLASSES],
+    /// The softmax averaged over the image's cached views, when there are several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaged_views: Option<[f32; NUM_CLASSES]>,
+}
+
+/// Which images of a fold a prediction is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PredictionPart {
+    /// The training folds' held-back tenth, which picks the epoch and fits the temperature.
+    InnerValid,
+    /// The fold being scored.
+    Test,
+}
+
 /// Mean and (sample) standard deviation over folds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeanSd {

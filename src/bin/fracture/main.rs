@@ -4,6 +4,8 @@
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
+mod combine;
+#[cfg(not(target_arch = "wasm32"))]
 mod cv;
 #[cfg(not(target_arch = "wasm32"))]
 mod evaluate;
@@ -42,6 +44,8 @@ enum Command {
     Finetune(finetune::FineTuneArgs),
     /// Group-disjoint k-fold cross-validation of a training recipe (the honest figures).
     Cv(cv::CvArgs),
+    /// Score ensembles and soups of `cv` runs on their folds, without retraining.
+    Combine(combine::CombineArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
     /// Write a model as ONNX and as layers.json + weights.bin, for the benchmarks' peers.
@@ -87,6 +91,7 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => train::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::Cv(args) => cv::run(args),
+        Command::Combine(args) => combine::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Export(args) => export::run(args),
         Command::Gallery(args) => gallery::run(args),
