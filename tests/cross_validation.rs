@@ -217,7 +217,7 @@ fn runs_on_the_same_folds_combine_into_an_ensemble_and_a_soup() {
 }
 
 #[test]
-fn runs_on_other_folds_do_not_combine() {
+fn only_runs_on_the_same_folds_combine() {
     let data = folder(3);
     let run = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
     let other = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7"]);
@@ -225,4 +225,14 @@ fn runs_on_other_folds_do_not_combine() {
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("the runs' folds differ"), "{message}");
+
+    // Another training seed on the default seed's folds.
+    let reseeded = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7", "--fold-seed", "42"]);
+    assert!(reseeded.cv.recipe.ends_with("seed 7 · folds drawn with seed 42"), "{}", reseeded.cv.recipe);
+    let same_images = |a: &Run, b: &Run| {
+        a.predictions.iter().zip(&b.predictions).all(|(x, y)| x.iter().map(|p| &p.file).eq(y.iter().map(|p| &p.file)))
+    };
+    assert!(same_images(&run, &reseeded) && !same_images(&run, &other));
+    let output = combine(&[&run, &reseeded], &[]);
+    assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
 }

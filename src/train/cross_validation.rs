@@ -122,6 +122,7 @@ pub struct CrossValidation {
     /// What was cross-validated (model and training flags), in words.
     pub recipe: String,
     pub folds: usize,
+    /// The seed the folds were drawn with (runs with the same one share their folds).
     pub seed: u64,
     pub top1: MeanSd,
     pub top3: MeanSd,

@@ -35,6 +35,11 @@ pub struct CvArgs {
     data: PathBuf,
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Draw the folds with this seed instead of --seed: runs that differ only in their
+    /// training randomness (initial head, order, augmentations) then share their folds, and
+    /// `fracture combine` can score them together.
+    #[arg(long)]
+    fold_seed: Option<u64>,
     /// Run only these folds (1-based), e.g. to spread a run over several processes.
     #[arg(long, num_args = 1..)]
     only: Vec<usize>,
@@ -57,20 +62,19 @@ pub struct FoldParts {
     pub test: Vec<usize>,
 }
 
-/// The folds of a `folds`-fold cross-validation of `items` with `config`'s seed and validation
-/// share: the same for every recipe, and for `fracture combine` after it.
-pub fn fold_parts(items: &[LabelledXray], folds: usize, config: &TrainingConfig) -> Vec<FoldParts> {
+/// The folds of a `folds`-fold cross-validation of `items`, drawn with `seed`, and `config`'s
+/// validation share: the same for every recipe, and for `fracture combine` after it.
+pub fn fold_parts(items: &[LabelledXray], folds: usize, seed: u64, config: &TrainingConfig) -> Vec<FoldParts> {
     let classes: Vec<_> = items.iter().map(|i| i.class).collect();
     let groups: Vec<_> = items.iter().map(|i| i.group.clone()).collect();
-    group_folds(&classes, &groups, folds, config.seed)
+    group_folds(&classes, &groups, folds, seed)
         .into_iter()
         .enumerate()
         .map(|(f, fold)| {
             let number = f + 1;
             let outer_classes: Vec<_> = fold.train.iter().map(|&i| classes[i]).collect();
             let outer_groups: Vec<_> = fold.train.iter().map(|&i| groups[i].clone()).collect();
-            let inner =
-                split(SplitKind::Group, &outer_classes, &outer_groups, config.valid_fraction, config.seed + number as u64);
+            let inner = split(SplitKind::Group, &outer_classes, &outer_groups, config.valid_fraction, seed + number as u64);
             FoldParts {
                 number,
                 train: inner.train.iter().map(|&i| fold.train[i]).collect(),
@@ -134,6 +138,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.keep,
         config.trunk_lr_factor,
     ) + &format!(" · seed {}", args.recipe.seed)
+        + &args.fold_seed.map_or(String::new(), |seed| format!(" · folds drawn with seed {seed}"))
 }
 
 pub fn run(args: CvArgs) -> Result<(), String> {
@@ -149,7 +154,8 @@ pub fn run(args: CvArgs) -> Result<(), String> {
     let all: Vec<&LabelledXray> = dataset.items.iter().collect();
     let cache = args.recipe.prefix_cache(&config, &args.recipe.init(&config, &device)?, &all, &device)?;
     let mut results = Vec::new();
-    for fold in fold_parts(&dataset.items, args.folds, &config) {
+    let fold_seed = args.fold_seed.unwrap_or(config.seed);
+    for fold in fold_parts(&dataset.items, args.folds, fold_seed, &config) {
         let number = fold.number;
         if !args.only.is_empty() && !args.only.contains(&number) {
             continue;
@@ -229,12 +235,12 @@ pub fn run(args: CvArgs) -> Result<(), String> {
             result.raw_ece, result.calibrated_ece, result.calibration.temperature, result.best_epoch
         );
         results.push(result);
-        let summary = CrossValidation::summarise(&recipe, args.folds, config.seed, results.clone());
+        let summary = CrossValidation::summarise(&recipe, args.folds, fold_seed, results.clone());
         let path = args.out.join("cv.json");
         std::fs::write(&path, serde_json::to_string_pretty(&summary).expect("json") + "\n")
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    print_summary(&CrossValidation::summarise(&recipe, args.folds, config.seed, results));
+    print_summary(&CrossValidation::summarise(&recipe, args.folds, fold_seed, results));
     Ok(())
 }
 
