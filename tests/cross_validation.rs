@@ -236,3 +236,27 @@ fn only_runs_on_the_same_folds_combine() {
     let output = combine(&[&run, &reseeded], &[]);
     assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn a_soup_is_scored_over_the_views_that_cv_cached() {
+    let data = folder(3);
+    let run = cv_on(
+        data.path(),
+        &["--model", "efficientnet", "--epochs", "1", "--frozen-blocks", "15", "--augment", "--cache-views", "2"],
+    );
+    // A run's soup with itself over the same views is the run's own test-time average, up to
+    // the saved weights' f16 rounding.
+    let output = combine(
+        &[&run, &run],
+        &["--soup".as_ref(), "--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), "2".as_ref()],
+    );
+    assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
+    let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
+    let soup: CrossValidation = serde_json::from_value(combined["soup"].clone()).expect("a soup");
+    for (alone, souped) in run.cv.results.iter().zip(&soup.results) {
+        let (alone, souped) =
+            (alone.averaged_views.as_ref().expect("cv's views"), souped.averaged_views.as_ref().expect("the soup's"));
+        assert_eq!((souped.views, souped.raw.n), (2, alone.raw.n));
+        assert!((alone.raw.loss - souped.raw.loss).abs() < 1e-2, "{} vs {}", alone.raw.loss, souped.raw.loss);
+    }
+}

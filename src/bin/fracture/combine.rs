@@ -13,15 +13,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bone_fracture::data::{load_folder, LabelledXray, Xray};
-use bone_fracture::store::load_model_dir;
+use bone_fracture::model::Classifier;
+use bone_fracture::store::{load_model_dir, ModelCard};
 use bone_fracture::train::{
-    average_weights, predict, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, Prediction, PredictionPart,
+    average_weights, predict, predict_averaged_views, AveragedViews, Cached, Calibration, CrossValidation, Evaluation,
+    FoldResult, Prediction, PredictionPart, Trainable,
 };
 use bone_fracture::NUM_CLASSES;
 use clap::Args;
 use serde::Serialize;
 
 use crate::cv::{image_key, print_summary};
+use crate::recipe::views_rng;
 use crate::Backend;
 
 #[derive(Args)]
@@ -35,6 +38,11 @@ pub struct CombineArgs {
     /// The folder of class folders the runs were cross-validated on.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Also score the soup with each test image's probabilities averaged over this many views
+    /// (the image and augmented variants: the same views `cv` cached, for runs of one seed),
+    /// through the blocks every run kept frozen, computed once.
+    #[arg(long, requires = "soup")]
+    views: Option<usize>,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, value_enum, default_value = "flex")]
@@ -104,6 +112,30 @@ fn score(
     FoldResult::score(number, (train_images, valid.len()), 0, calibration, test_rows, &labels(test))
 }
 
+/// Every item's views through the blocks that all the runs kept frozen (ImageNet's, the same in
+/// each run and so in their soup), drawn as `cv` drew them for the runs' seed.
+fn build_views(
+    cards: &[ModelCard],
+    soup: &Classifier,
+    items: &[LabelledXray],
+    views: usize,
+    batch_size: usize,
+    device: &burn::tensor::Device,
+) -> Result<Cached, String> {
+    let frozen = cards.iter().map(|card| match card.training.trainable {
+        Trainable::AfterBlock(n) => Ok(n),
+        _ => Err(format!("--views needs runs with --frozen-blocks; {} trained {:?}", card.id, card.training.trainable)),
+    });
+    let blocks = frozen.collect::<Result<Vec<_>, _>>()?.into_iter().min().unwrap_or(0);
+    if cards.iter().any(|card| card.training.seed != cards[0].training.seed) {
+        return Err("--views draws one seed's views: the runs' seeds differ".into());
+    }
+    eprintln!("computing the first {blocks} blocks once: {} images × {views} views …", items.len());
+    let all: Vec<&LabelledXray> = items.iter().collect();
+    pollster::block_on(Cached::build(soup, &all, blocks, views, &mut views_rng(&cards[0].training), batch_size, device))
+        .map_err(|e| e.to_string())
+}
+
 pub fn run(args: CombineArgs) -> Result<(), String> {
     let members: Vec<CrossValidation> = args.runs.iter().map(|run| read_json(&run.join("cv.json"))).collect::<Result<_, _>>()?;
     let first = &members[0];
@@ -134,8 +166,10 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         }
         _ => None,
     };
-    let by_key: HashMap<String, &LabelledXray> =
-        dataset.iter().flat_map(|d| d.items.iter().map(|item| (image_key(item), item))).collect();
+    let keys: Vec<String> = dataset.iter().flat_map(|d| d.items.iter().map(image_key)).collect();
+    let index_of: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, key)| (key.as_str(), i)).collect();
+    let by_key = |key: &str| Some(&dataset.as_ref()?.items[*index_of.get(key)?]);
+    let mut views_cache: Option<Cached> = None;
 
     let (mut ensemble, mut soup) = (Vec::new(), Vec::new());
     for &number in &numbers {
@@ -168,24 +202,38 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         ensemble.push(result);
 
         if args.soup {
-            let models = args
+            let (cards, models): (Vec<ModelCard>, Vec<Classifier>) = args
                 .runs
                 .iter()
-                .map(|run| load_model_dir(&run.join(format!("fold-{number}")), &device).map(|(_, model)| model))
+                .map(|run| load_model_dir(&run.join(format!("fold-{number}")), &device))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .unzip();
             let model = average_weights(&models).expect("two or more runs");
             let images = |predictions: &[Prediction]| -> Result<Vec<&Xray>, String> {
                 predictions
                     .iter()
-                    .map(|p| by_key.get(&p.file).map(|item| &item.xray).ok_or_else(|| format!("{} is not in --data", p.file)))
+                    .map(|p| by_key(&p.file).map(|item| &item.xray).ok_or_else(|| format!("{} is not in --data", p.file)))
                     .collect()
             };
             let valid_rows =
                 pollster::block_on(predict(&model, &images(valid)?, args.batch_size, &device)).map_err(|e| e.to_string())?;
             let test_rows =
                 pollster::block_on(predict(&model, &images(test)?, args.batch_size, &device)).map_err(|e| e.to_string())?;
-            let result = score(number, train_images, (valid, test), (&valid_rows, &test_rows));
+            let mut result = score(number, train_images, (valid, test), (&valid_rows, &test_rows));
+            if let Some(views) = args.views {
+                let dataset = dataset.as_ref().expect("--soup decodes --data");
+                let cache = match &views_cache {
+                    Some(cache) => cache,
+                    None => views_cache.insert(build_views(&cards, &model, &dataset.items, views, args.batch_size, &device)?),
+                };
+                let test_index: Vec<usize> = test.iter().map(|p| index_of[p.file.as_str()]).collect();
+                let rows =
+                    pollster::block_on(predict_averaged_views(&model, &cache.subset(&test_index), args.batch_size, &device))
+                        .map_err(|e| e.to_string())?;
+                result.averaged_views = Some(AveragedViews { views, raw: Evaluation::from_probabilities(&rows, &labels(test)) });
+            }
             eprintln!(
                 "fold {number}, soup: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
                 result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss

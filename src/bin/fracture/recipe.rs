@@ -155,9 +155,9 @@ impl Recipe {
         let views = if config.augment { self.cache_views } else { 1 };
         eprintln!("computing the frozen blocks once: {} images × {views} views …", items.len());
         let started = std::time::Instant::now();
-        let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5eed);
-        let cache = pollster::block_on(Cached::build(model, items, blocks, views, &mut rng, config.batch_size, device))
-            .map_err(|e| e.to_string())?;
+        let cache =
+            pollster::block_on(Cached::build(model, items, blocks, views, &mut views_rng(config), config.batch_size, device))
+                .map_err(|e| e.to_string())?;
         eprintln!("cached {:.0} MB in {:.0} s", cache.bytes() as f64 / 1e6, started.elapsed().as_secs_f64());
         Ok(Some(cache))
     }
@@ -202,6 +202,12 @@ impl Recipe {
             ModelChoice::Efficientnet => "EfficientNet-Lite0 (ImageNet weights, fine-tuned)",
         }
     }
+}
+
+/// The random generator that draws the cached views' augmentations: the same views for every
+/// run of one seed on the same images.
+pub fn views_rng(config: &TrainingConfig) -> StdRng {
+    StdRng::seed_from_u64(config.seed ^ 0x5eed)
 }
 
 /// The kept model's probabilities, one list of rows per scored set of images.
