@@ -7,26 +7,11 @@
 
 mod common;
 
-use bone_fracture::classes::FractureClass;
 use bone_fracture::store::load_model_dir;
 use bone_fracture::train::{Calibration, CrossValidation, Evaluation, Prediction, PredictionPart};
 use bone_fracture::NUM_CLASSES;
 use burn::tensor::Device;
 use std::path::Path;
-
-/// Ten classes × `per_class` synthetic X-rays, in class folders.
-fn folder(per_class: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    for class in FractureClass::ALL {
-        let class_dir = dir.path().join(class.folder_name());
-        std::fs::create_dir_all(&class_dir).expect("a class folder");
-        for i in 0..per_class {
-            let png = common::synthetic_png(class.index(), 60 + 7 * i as u32, 50);
-            std::fs::write(class_dir.join(format!("{i}.png")), png).expect("a fixture");
-        }
-    }
-    dir
-}
 
 /// A finished `fracture cv` run: its summary, each fold's `held-out.jsonl` and
 /// `predictions.jsonl` lines, and its output folder.
@@ -49,7 +34,7 @@ fn fold_lines<T: serde::de::DeserializeOwned>(out: &Path, file: &str) -> Vec<Vec
 
 /// `fracture cv` with three folds on a generated folder of three images per class.
 fn cv(args: &[&str]) -> Run {
-    cv_on(folder(3).path(), args)
+    cv_on(common::synthetic_folder(3).path(), args)
 }
 
 fn cv_on(data: &Path, args: &[&str]) -> Run {
@@ -173,7 +158,7 @@ fn combine(runs: &[&Run], extra: &[&std::ffi::OsStr]) -> std::process::Output {
 
 #[test]
 fn runs_on_the_same_folds_combine_into_an_ensemble_and_a_soup() {
-    let data = folder(3);
+    let data = common::synthetic_folder(3);
     let (one, two) =
         (cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]), cv_on(data.path(), &["--model", "cnn", "--epochs", "2"]));
     let output = combine(&[&one, &two], &["--soup".as_ref(), "--data".as_ref(), data.path().as_os_str()]);
@@ -218,7 +203,7 @@ fn runs_on_the_same_folds_combine_into_an_ensemble_and_a_soup() {
 
 #[test]
 fn only_runs_on_the_same_folds_combine() {
-    let data = folder(3);
+    let data = common::synthetic_folder(3);
     let run = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
     let other = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7"]);
     let output = combine(&[&run, &other], &[]);
@@ -239,7 +224,7 @@ fn only_runs_on_the_same_folds_combine() {
 
 #[test]
 fn a_soup_is_scored_over_the_views_that_cv_cached() {
-    let data = folder(3);
+    let data = common::synthetic_folder(3);
     let run = cv_on(
         data.path(),
         &["--model", "efficientnet", "--epochs", "1", "--frozen-blocks", "15", "--augment", "--cache-views", "2"],

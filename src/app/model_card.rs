@@ -6,7 +6,7 @@ use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
-use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable};
+use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -80,6 +80,10 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                     String::new()
                 },
             )}</dd>
+            {(!card.averaged_from.is_empty()).then(|| view! {
+                <dt>"Soup"</dt>
+                <dd data-testid="soup">{soup_text(&card.averaged_from)}</dd>
+            })}
             <dt>"Weights"</dt>
             <dd class="mono">{weights}</dd>
             {card.calibration.as_ref().map(|c| view! {
@@ -159,6 +163,21 @@ fn CrossValidationTable(cv: CrossValidation) -> impl IntoView {
             </tbody>
         </table>
     }
+}
+
+/// What a soup's weights average: its runs, as they differ in what they trained.
+fn soup_text(runs: &[TrainingConfig]) -> String {
+    let run = |t: &TrainingConfig| match t.trainable {
+        Trainable::AfterBlock(n) => format!("{n} blocks frozen, {} epochs, seed {}", t.epochs, t.seed),
+        Trainable::Head => format!("head only, {} epochs, seed {}", t.epochs, t.seed),
+        Trainable::Whole => format!("every layer, {} epochs, seed {}", t.epochs, t.seed),
+    };
+    format!(
+        "The weights are the mean of {} training runs' weights (a model soup: one model, one pass per image): {}. \
+         The training line above is the first run's.",
+        runs.len(),
+        runs.iter().map(run).collect::<Vec<_>>().join("; ")
+    )
 }
 
 fn split_name(split: SplitKind) -> &'static str {

@@ -107,6 +107,9 @@ pub struct ModelCard {
     /// Group-disjoint cross-validation of the recipe these weights were trained with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_validation: Option<CrossValidation>,
+    /// For a soup, the training runs whose weights it averages (`training` is the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub averaged_from: Vec<TrainingConfig>,
 }
 
 /// Key of a fine-tuning run's held-out metrics in [`ModelCard::metrics`].
@@ -144,6 +147,7 @@ impl ModelCard {
             fine_tuned_from: None,
             calibration: None,
             cross_validation: None,
+            averaged_from: Vec::new(),
         }
     }
 

@@ -23,6 +23,20 @@ pub fn synthetic_png(label: usize, width: u32, height: u32) -> Vec<u8> {
     bytes.into_inner()
 }
 
+/// Ten classes × `per_class` synthetic X-rays, in class folders.
+pub fn synthetic_folder(per_class: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for class in bone_fracture::classes::FractureClass::ALL {
+        let class_dir = dir.path().join(class.folder_name());
+        std::fs::create_dir_all(&class_dir).expect("a class folder");
+        for i in 0..per_class {
+            let png = synthetic_png(class.index(), 60 + 7 * i as u32, 50);
+            std::fs::write(class_dir.join(format!("{i}.png")), png).expect("a fixture");
+        }
+    }
+    dir
+}
+
 /// The preprocessed synthetic image of `label`.
 pub fn synthetic_xray(label: usize) -> Xray {
     decode_xray(&synthetic_png(label, 96, 80)).expect("fixtures decode")

@@ -22,6 +22,8 @@ mod publish;
 #[cfg(not(target_arch = "wasm32"))]
 mod recipe;
 #[cfg(not(target_arch = "wasm32"))]
+mod soup;
+#[cfg(not(target_arch = "wasm32"))]
 mod train;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -46,6 +48,8 @@ enum Command {
     Cv(cv::CvArgs),
     /// Score ensembles and soups of `cv` runs on their folds, without retraining.
     Combine(combine::CombineArgs),
+    /// Average several trained models' weights into one model folder (a soup).
+    Soup(soup::SoupArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
     /// Write a model as ONNX and as layers.json + weights.bin, for the benchmarks' peers.
@@ -93,6 +97,7 @@ fn main() -> std::process::ExitCode {
         Command::Cv(args) => cv::run(args),
         Command::Combine(args) => combine::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Soup(args) => soup::run(args),
         Command::Export(args) => export::run(args),
         Command::Gallery(args) => gallery::run(args),
         Command::Publish(args) => publish::run(args),

@@ -1,0 +1,94 @@
+//! `fracture soup`: one model whose weights are the mean of several trained models' weights
+//! ([`average_weights`]), written as a model folder the page can load. The models must share
+//! their architecture, input and split; the soup's temperature and validation metrics are
+//! measured again on that split's validation images.
+
+use std::path::PathBuf;
+
+use bone_fracture::data::{decode_xray_framed, parse_split_csv, Part, Xray, SPLIT_FILE};
+use bone_fracture::store::{load_model_dir, save_model_dir, ModelCard, RunMetrics};
+use bone_fracture::train::{average_weights, predict, Calibration, Evaluation};
+use clap::Args;
+
+use crate::Backend;
+
+#[derive(Args)]
+pub struct SoupArgs {
+    /// Model folders (model.json, model.bpk, split.csv) trained on the same split.
+    #[arg(long, num_args = 2.., required = true)]
+    models: Vec<PathBuf>,
+    /// The folder of class folders they were trained on.
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: Backend,
+    /// Output model folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(args: SoupArgs) -> Result<(), String> {
+    let device = args.backend.device()?;
+    let read = |path: PathBuf| std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
+    let mut cards = Vec::new();
+    let mut models = Vec::new();
+    let split_text = read(args.models[0].join(SPLIT_FILE))?;
+    for dir in &args.models {
+        let (card, model) = load_model_dir(dir, &device).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if read(dir.join(SPLIT_FILE))? != split_text {
+            return Err(format!("{} was trained on another split than {}", dir.display(), args.models[0].display()));
+        }
+        cards.push(card);
+        models.push(model);
+    }
+    let first = &cards[0];
+    if let Some(other) = cards.iter().find(|c| c.architecture != first.architecture || c.input != first.input) {
+        return Err(format!("{} and {} differ in architecture or input: they cannot be averaged", other.id, first.id));
+    }
+    let soup = average_weights(&models).expect("two or more models");
+
+    // The soup's own validation scores and temperature, on the images none of them trained on.
+    let rows = parse_split_csv(&split_text)?;
+    let valid: Vec<_> = rows.iter().filter(|r| r.part == Part::Valid).collect();
+    if valid.is_empty() {
+        return Err(format!("{} holds no validation images to measure the soup on", args.models[0].join(SPLIT_FILE).display()));
+    }
+    let xrays = valid
+        .iter()
+        .map(|row| {
+            let path = args.data.join(row.class.folder_name()).join(&row.file);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            decode_xray_framed(&bytes, first.input.framing).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect::<Result<Vec<Xray>, String>>()?;
+    let labels: Vec<usize> = valid.iter().map(|r| r.class.index()).collect();
+    let refs: Vec<&Xray> = xrays.iter().collect();
+    let probabilities = pollster::block_on(predict(&soup, &refs, args.batch_size, &device)).map_err(|e| e.to_string())?;
+    let validation = Evaluation::from_probabilities(&probabilities, &labels);
+    let calibration = Calibration::fit(&probabilities, &labels);
+
+    eprintln!(
+        "soup of {}: validation accuracy {:.4}, top-3 {:.4}, loss {:.4}; temperature {:.3}, ECE {:.4} → {:.4}",
+        cards.len(),
+        validation.accuracy,
+        validation.top3_accuracy,
+        validation.loss,
+        calibration.temperature,
+        calibration.ece_before,
+        calibration.ece_after
+    );
+    let mut card = ModelCard::new(&first.id, &first.name, &soup, first.training.clone(), first.input.clone());
+    card.averaged_from = cards.iter().map(|c| c.training.clone()).collect();
+    let split = serde_json::to_value(first.training.split).expect("split serialises").as_str().unwrap_or("").to_string();
+    let (model, train_images) = (format!("{} (soup of {})", first.architecture.name(), cards.len()), rows.len() - valid.len());
+    card.metrics.insert(
+        split,
+        RunMetrics { model, split: first.training.split, best_epoch: 0, train_images, valid_images: valid.len(), validation },
+    );
+    card.calibration = Some(calibration);
+    save_model_dir(&args.out, &mut card, Some(&soup)).map_err(|e| e.to_string())?;
+    let copy = args.out.join(SPLIT_FILE);
+    std::fs::write(&copy, split_text).map_err(|e| format!("{}: {e}", copy.display()))
+}

@@ -1,0 +1,70 @@
+//! `fracture soup` on models trained here: the soup is a model folder the page can load, with
+//! its own validation scores and temperature on the members' split, and a record of its members.
+
+mod common;
+
+use std::path::Path;
+
+use bone_fracture::data::{parse_split_csv, Part, SPLIT_FILE};
+use bone_fracture::store::load_model_dir;
+use burn::tensor::Device;
+
+fn fracture(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fracture")).args(args).output().expect("fracture runs")
+}
+
+fn train(data: &Path, out: &Path, extra: &[&str]) {
+    let mut args: Vec<&std::ffi::OsStr> =
+        ["train", "--model", "cnn", "--batch-size", "8", "--valid-fraction", "0.34", "--backend", "flex"]
+            .map(AsRef::as_ref)
+            .to_vec();
+    args.extend(["--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    let output = fracture(&args);
+    assert!(output.status.success(), "fracture train failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn soup(data: &Path, models: &[&Path], out: &Path) -> std::process::Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["soup".as_ref(), "--backend".as_ref(), "flex".as_ref(), "--models".as_ref()];
+    args.extend(models.iter().map(|m| m.as_os_str()));
+    args.extend(["--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+    fracture(&args)
+}
+
+#[test]
+fn a_soup_of_trained_models_is_a_model_folder_with_its_own_scores() {
+    let data = common::synthetic_folder(3);
+    let runs = tempfile::tempdir().expect("a folder");
+    let (one, two, other_split) = (runs.path().join("one"), runs.path().join("two"), runs.path().join("other"));
+    train(data.path(), &one, &["--epochs", "1"]);
+    train(data.path(), &two, &["--epochs", "2"]);
+    train(data.path(), &other_split, &["--epochs", "1", "--seed", "7"]);
+
+    let out = runs.path().join("soup");
+    let output = soup(data.path(), &[&one, &two], &out);
+    assert!(output.status.success(), "fracture soup failed: {}", String::from_utf8_lossy(&output.stderr));
+    let device = Device::flex();
+    let (card, _) = load_model_dir(&out, &device).expect("the soup loads as a model");
+    let (first, _) = load_model_dir(&one, &device).expect("a member");
+    assert_eq!(card.averaged_from.iter().map(|t| t.epochs).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(card.training, first.training);
+    let split = std::fs::read_to_string(out.join(SPLIT_FILE)).expect("the members' split.csv, copied");
+    let valid = parse_split_csv(&split).expect("split.csv").iter().filter(|r| r.part == Part::Valid).count();
+    assert_eq!(valid, 10, "one image of each class held out");
+    let metrics = &card.metrics["group"];
+    assert_eq!((metrics.valid_images, metrics.validation.n), (valid, valid));
+    assert!(metrics.validation.loss.is_finite() && card.calibration.as_ref().is_some_and(|c| c.fitted_on == valid));
+
+    // A model's soup with itself scores as the model, up to its f32 scores against f16 weights.
+    let alone = runs.path().join("alone");
+    let output = soup(data.path(), &[&one, &one], &alone);
+    assert!(output.status.success(), "fracture soup failed: {}", String::from_utf8_lossy(&output.stderr));
+    let (card, _) = load_model_dir(&alone, &device).expect("the soup loads");
+    let (loss, own) = (card.metrics["group"].validation.loss, first.metrics["group"].validation.loss);
+    assert!((loss - own).abs() < 1e-2, "{loss} vs {own}");
+
+    let output = soup(data.path(), &[&one, &other_split], &runs.path().join("mixed"));
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("was trained on another split"), "{message}");
+}
