@@ -19,7 +19,7 @@ fn train(data: &Path, out: &Path, extra: &[&str]) {
             .map(AsRef::as_ref)
             .to_vec();
     args.extend(["--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str()]);
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     let output = fracture(&args);
     assert!(output.status.success(), "fracture train failed: {}", String::from_utf8_lossy(&output.stderr));
 }
