@@ -244,4 +244,10 @@ fn a_soup_is_scored_over_the_views_that_cv_cached() {
         assert_eq!((souped.views, souped.raw.n), (2, alone.raw.n));
         assert!((alone.raw.loss - souped.raw.loss).abs() < 1e-2, "{} vs {}", alone.raw.loss, souped.raw.loss);
     }
+    // The same averages, calibrated on the inner validation images' averages.
+    let calibrated: CrossValidation = serde_json::from_value(combined["soup_views"].clone()).expect("the soup over views");
+    for (souped, calibrated) in soup.results.iter().zip(&calibrated.results) {
+        assert_eq!(Some(&calibrated.raw), souped.averaged_views.as_ref().map(|a| &a.raw));
+        assert!(calibrated.calibration.fitted_on == calibrated.inner_valid_images && calibrated.calibrated_ece.is_finite());
+    }
 }

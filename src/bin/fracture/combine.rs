@@ -59,6 +59,10 @@ struct Combined {
     ensemble: CrossValidation,
     #[serde(skip_serializing_if = "Option::is_none")]
     soup: Option<CrossValidation>,
+    /// The soup with each image's probabilities averaged over its views (inner validation
+    /// images too, for the temperature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    soup_views: Option<CrossValidation>,
 }
 
 /// A fold's saved answers, inner validation first, as `cv` wrote them.
@@ -171,7 +175,7 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     let by_key = |key: &str| Some(&dataset.as_ref()?.items[*index_of.get(key)?]);
     let mut views_cache: Option<Cached> = None;
 
-    let (mut ensemble, mut soup) = (Vec::new(), Vec::new());
+    let (mut ensemble, mut soup, mut soup_views) = (Vec::new(), Vec::new(), Vec::new());
     for &number in &numbers {
         let folds: Vec<FoldPredictions> = args
             .runs
@@ -228,11 +232,17 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                     Some(cache) => cache,
                     None => views_cache.insert(build_views(&cards, &model, &dataset.items, views, args.batch_size, &device)?),
                 };
-                let test_index: Vec<usize> = test.iter().map(|p| index_of[p.file.as_str()]).collect();
-                let rows =
-                    pollster::block_on(predict_averaged_views(&model, &cache.subset(&test_index), args.batch_size, &device))
-                        .map_err(|e| e.to_string())?;
-                result.averaged_views = Some(AveragedViews { views, raw: Evaluation::from_probabilities(&rows, &labels(test)) });
+                let averaged = |predictions: &[Prediction]| {
+                    let index: Vec<usize> = predictions.iter().map(|p| index_of[p.file.as_str()]).collect();
+                    pollster::block_on(predict_averaged_views(&model, &cache.subset(&index), args.batch_size, &device))
+                        .map_err(|e| e.to_string())
+                };
+                let (valid_rows, test_rows) = (averaged(valid)?, averaged(test)?);
+                let raw = Evaluation::from_probabilities(&test_rows, &labels(test));
+                result.averaged_views = Some(AveragedViews { views, raw });
+                // Calibrated as the page would show it: the temperature fitted on the inner
+                // validation images' averages.
+                soup_views.push(score(number, train_images, (valid, test), (&valid_rows, &test_rows)));
             }
             eprintln!(
                 "fold {number}, soup: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
@@ -257,11 +267,19 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                 soup,
             )
         }),
+        soup_views: args.views.map(|views| {
+            CrossValidation::summarise(
+                &format!("soup of {}, each image averaged over {views} views", names.join(" + ")),
+                first.folds,
+                first.seed,
+                soup_views,
+            )
+        }),
         runs: names,
     };
     print_summary(&combined.ensemble);
-    if let Some(soup) = &combined.soup {
-        print_summary(soup);
+    for summary in combined.soup.iter().chain(&combined.soup_views) {
+        print_summary(summary);
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let path = args.out.join("combine.json");
