@@ -39,7 +39,7 @@ pub struct CombineArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Also score the soup with each test image's probabilities averaged over this many views
-    /// (the image and augmented variants: the same views `cv` cached, for runs of one seed),
+    /// (the image and augmented variants: the views `cv` cached for the first run's seed),
     /// through the blocks every run kept frozen, computed once.
     #[arg(long, requires = "soup")]
     views: Option<usize>,
@@ -117,7 +117,7 @@ fn score(
 }
 
 /// Every item's views through the blocks that all the runs kept frozen (ImageNet's, the same in
-/// each run and so in their soup), drawn as `cv` drew them for the runs' seed.
+/// each run and so in their soup), drawn as `cv` drew them for the first run's seed.
 fn build_views(
     cards: &[ModelCard],
     soup: &Classifier,
@@ -131,9 +131,6 @@ fn build_views(
         _ => Err(format!("--views needs runs with --frozen-blocks; {} trained {:?}", card.id, card.training.trainable)),
     });
     let blocks = frozen.collect::<Result<Vec<_>, _>>()?.into_iter().min().unwrap_or(0);
-    if cards.iter().any(|card| card.training.seed != cards[0].training.seed) {
-        return Err("--views draws one seed's views: the runs' seeds differ".into());
-    }
     eprintln!("computing the first {blocks} blocks once: {} images × {views} views …", items.len());
     let all: Vec<&LabelledXray> = items.iter().collect();
     pollster::block_on(Cached::build(soup, &all, blocks, views, &mut views_rng(&cards[0].training), batch_size, device))
