@@ -128,15 +128,23 @@ fn tensors_in_order(model: &Classifier) -> Vec<(ParamId, Vec<f32>)> {
     visitor.0
 }
 
-#[test]
-fn the_weight_average_blends_every_weight_and_running_statistic() {
-    let device = Device::ndarray();
-    let mut trainer = seeded_trainer(&device, &deterministic_cnn());
+/// The seeded CNN before and after each of `steps` steps on the tiny batch (CPU backend).
+fn models_along_steps(steps: usize) -> Vec<Classifier> {
+    let mut trainer = seeded_trainer(&Device::ndarray(), &deterministic_cnn());
     let (images, labels) = tiny_batch();
     let refs: Vec<&Xray> = images.iter().collect();
-    let before = trainer.model();
-    pollster::block_on(trainer.step(&refs, &labels)).expect("a step");
-    let after = trainer.model();
+    let mut models = vec![trainer.model()];
+    for _ in 0..steps {
+        pollster::block_on(trainer.step(&refs, &labels)).expect("a step");
+        models.push(trainer.model());
+    }
+    models
+}
+
+#[test]
+fn the_weight_average_blends_every_weight_and_running_statistic() {
+    let mut models = models_along_steps(1);
+    let (after, before) = (models.pop().expect("the model after the step"), models.pop().expect("and before it"));
     let after_model = after.clone();
 
     let mut average = WeightAverage::new(0.5);
@@ -166,15 +174,7 @@ fn the_weight_average_blends_every_weight_and_running_statistic() {
 
 #[test]
 fn a_soup_is_the_mean_of_its_models_weights_and_running_statistics() {
-    let device = Device::ndarray();
-    let mut trainer = seeded_trainer(&device, &deterministic_cnn());
-    let (images, labels) = tiny_batch();
-    let refs: Vec<&Xray> = images.iter().collect();
-    let mut models = vec![trainer.model()];
-    for _ in 0..2 {
-        pollster::block_on(trainer.step(&refs, &labels)).expect("a step");
-        models.push(trainer.model());
-    }
+    let models = models_along_steps(2);
     let parts: Vec<_> = models.iter().map(tensors).collect();
     let soup = average_weights(&models).expect("a soup of three models");
     // Tensors are compared by position, as the soup matches them.

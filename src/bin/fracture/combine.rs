@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use bone_fracture::data::{load_folder, LabelledXray, Xray};
 use bone_fracture::model::Classifier;
-use bone_fracture::store::{load_model_dir, ModelCard};
+use bone_fracture::store::{load_model_dir, ModelCard, CARD_FILE};
 use bone_fracture::train::{
     average_weights, predict, predict_averaged_views, AveragedViews, Cached, Calibration, CrossValidation, Evaluation,
     FoldResult, Prediction, PredictionPart, Trainable,
@@ -71,6 +71,15 @@ struct FoldPredictions {
     test: Vec<Prediction>,
 }
 
+impl FoldPredictions {
+    fn part(&self, part: PredictionPart) -> &[Prediction] {
+        match part {
+            PredictionPart::InnerValid => &self.valid,
+            PredictionPart::Test => &self.test,
+        }
+    }
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -87,11 +96,15 @@ fn read_predictions(path: &Path) -> Result<FoldPredictions, String> {
     Ok(FoldPredictions { valid, test })
 }
 
-/// The mean of the rows that `pick` takes from each run's predictions, which must name the
-/// same images in the same order; `None` where a run has no such row.
-fn mean_rows(runs: &[Vec<Prediction>], pick: fn(&Prediction) -> Option<[f32; NUM_CLASSES]>) -> Option<Vec<[f32; NUM_CLASSES]>> {
-    let mut sums = vec![[0f32; NUM_CLASSES]; runs[0].len()];
-    for run in runs {
+/// The mean of the rows that `pick` takes from each run's predictions (of one part of a fold),
+/// which must name the same images in the same order; `None` where a run has no such row.
+fn mean_rows(
+    runs: &[FoldPredictions],
+    part: PredictionPart,
+    pick: fn(&Prediction) -> Option<[f32; NUM_CLASSES]>,
+) -> Option<Vec<[f32; NUM_CLASSES]>> {
+    let mut sums = vec![[0f32; NUM_CLASSES]; runs[0].part(part).len()];
+    for run in runs.iter().map(|r| r.part(part)) {
         for (sum, prediction) in sums.iter_mut().zip(run) {
             let row = pick(prediction)?;
             sum.iter_mut().zip(row).for_each(|(s, p)| *s += p / runs.len() as f32);
@@ -160,8 +173,7 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     let device = args.backend.device()?;
     let dataset = match (&args.data, args.soup) {
         (Some(data), true) => {
-            let (card, _) =
-                load_model_dir(&args.runs[0].join(format!("fold-{}", numbers[0])), &device).map_err(|e| e.to_string())?;
+            let card: ModelCard = read_json(&args.runs[0].join(format!("fold-{}/{CARD_FILE}", numbers[0])))?;
             eprintln!("decoding {} …", data.display());
             Some(load_folder(data, card.input.framing).map_err(|e| e.to_string())?)
         }
@@ -185,13 +197,10 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
             return Err(format!("fold {number}: {} scored other images than {}", args.runs[i].display(), args.runs[0].display()));
         }
         let train_images = first.results.iter().find(|r| r.fold == number).map_or(0, |r| r.train_images);
-        let runs_valid: Vec<Vec<Prediction>> = folds.iter().map(|f| f.valid.clone()).collect();
-        let runs_test: Vec<Vec<Prediction>> = folds.iter().map(|f| f.test.clone()).collect();
-        let probabilities = |p: &Prediction| Some(p.probabilities);
-        let (valid_rows, test_rows) = (mean_rows(&runs_valid, probabilities), mean_rows(&runs_test, probabilities));
-        let (valid_rows, test_rows) = (valid_rows.expect("every row has probabilities"), test_rows.expect("and here"));
+        let probabilities = |part| mean_rows(&folds, part, |p| Some(p.probabilities)).expect("every row has probabilities");
+        let (valid_rows, test_rows) = (probabilities(PredictionPart::InnerValid), probabilities(PredictionPart::Test));
         let mut result = score(number, train_images, (valid, test), (&valid_rows, &test_rows));
-        if let Some(rows) = mean_rows(&runs_test, |p| p.averaged_views) {
+        if let Some(rows) = mean_rows(&folds, PredictionPart::Test, |p| p.averaged_views) {
             let views = members.iter().filter_map(|m| m.results.iter().find(|r| r.fold == number)?.averaged_views.as_ref());
             let views = views.map(|a| a.views).max().unwrap_or(0);
             result.averaged_views = Some(AveragedViews { views, raw: Evaluation::from_probabilities(&rows, &labels(test)) });

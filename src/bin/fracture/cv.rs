@@ -51,20 +51,20 @@ pub struct CvArgs {
 }
 
 /// One fold's images, as indices into the dataset's items.
-pub struct FoldParts {
+struct FoldParts {
     /// 1-based.
-    pub number: usize,
+    number: usize,
     /// What the model trains on: the other folds but a group-disjoint tenth of them…
-    pub train: Vec<usize>,
+    train: Vec<usize>,
     /// …which picks the epoch and fits the temperature.
-    pub valid: Vec<usize>,
+    valid: Vec<usize>,
     /// The fold being scored.
-    pub test: Vec<usize>,
+    test: Vec<usize>,
 }
 
 /// The folds of a `folds`-fold cross-validation of `items`, drawn with `seed`, and `config`'s
-/// validation share: the same for every recipe, and for `fracture combine` after it.
-pub fn fold_parts(items: &[LabelledXray], folds: usize, seed: u64, config: &TrainingConfig) -> Vec<FoldParts> {
+/// validation share: the same for every recipe run with that seed.
+fn fold_parts(items: &[LabelledXray], folds: usize, seed: u64, config: &TrainingConfig) -> Vec<FoldParts> {
     let classes: Vec<_> = items.iter().map(|i| i.class).collect();
     let groups: Vec<_> = items.iter().map(|i| i.group.clone()).collect();
     group_folds(&classes, &groups, folds, seed)
