@@ -223,31 +223,39 @@ fn only_runs_on_the_same_folds_combine() {
 }
 
 #[test]
-fn a_soup_is_scored_over_the_views_that_cv_cached() {
+fn one_model_per_fold_is_scored_over_test_time_views() {
     let data = common::synthetic_folder(3);
-    let run = cv_on(
-        data.path(),
-        &["--model", "efficientnet", "--epochs", "1", "--frozen-blocks", "15", "--augment", "--cache-views", "2"],
-    );
-    // A run's soup with itself over the same views is the run's own test-time average, up to
-    // the saved weights' f16 rounding.
-    let output = combine(
-        &[&run, &run],
-        &["--soup".as_ref(), "--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), "2".as_ref()],
-    );
-    assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
-    let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
-    let soup: CrossValidation = serde_json::from_value(combined["soup"].clone()).expect("a soup");
-    for (alone, souped) in run.cv.results.iter().zip(&soup.results) {
-        let (alone, souped) =
-            (alone.averaged_views.as_ref().expect("cv's views"), souped.averaged_views.as_ref().expect("the soup's"));
-        assert_eq!((souped.views, souped.raw.n), (2, alone.raw.n));
-        assert!((alone.raw.loss - souped.raw.loss).abs() < 1e-2, "{} vs {}", alone.raw.loss, souped.raw.loss);
+    let run = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
+    let scored = |runs: &[&Run], views: &str, soup: bool| -> CrossValidation {
+        let mut extra = vec!["--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), views.as_ref()];
+        if soup {
+            extra.push("--soup".as_ref());
+        }
+        let output = combine(runs, &extra);
+        assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
+        let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
+        serde_json::from_value(combined["views"].clone()).expect("the views' cross-validation")
+    };
+    // One view is the image alone: the run's own scores, up to the saved weights' f16 rounding.
+    let alone = scored(&[&run], "1", false);
+    for (cv, again) in run.cv.results.iter().zip(&alone.results) {
+        assert_eq!((cv.fold, cv.raw.n, cv.inner_valid_images), (again.fold, again.raw.n, again.inner_valid_images));
+        assert!((cv.raw.loss - again.raw.loss).abs() < 1e-2, "{} vs {}", cv.raw.loss, again.raw.loss);
     }
-    // The same averages, calibrated on the inner validation images' averages.
-    let calibrated: CrossValidation = serde_json::from_value(combined["soup_views"].clone()).expect("the soup over views");
-    for (souped, calibrated) in soup.results.iter().zip(&calibrated.results) {
-        assert_eq!(Some(&calibrated.raw), souped.averaged_views.as_ref().map(|a| &a.raw));
-        assert!(calibrated.calibration.fitted_on == calibrated.inner_valid_images && calibrated.calibrated_ece.is_finite());
+    // Three views answer otherwise, calibrated on the inner validation images' averages.
+    let three = scored(&[&run], "3", false);
+    assert!(three.recipe.ends_with("each answer averaged over 3 test-time views"), "{}", three.recipe);
+    assert!(alone.results.iter().zip(&three.results).any(|(a, b)| (a.raw.loss - b.raw.loss).abs() > 1e-4));
+    for result in &three.results {
+        assert!(result.calibration.fitted_on == result.inner_valid_images && result.calibrated_ece.is_finite());
     }
+    // The soup of a run with itself is the run's own model.
+    let souped = scored(&[&run, &run], "3", true);
+    for (a, b) in three.results.iter().zip(&souped.results) {
+        assert!((a.raw.loss - b.raw.loss).abs() < 1e-5 && a.raw.accuracy == b.raw.accuracy, "{} vs {}", a.raw.loss, b.raw.loss);
+    }
+    // Several runs' answers over views would be an ensemble of N models × views: not offered.
+    let output = combine(&[&run, &run], &["--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), "3".as_ref()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("add --soup"));
 }

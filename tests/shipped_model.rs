@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use bone_fracture::classes::FractureClass;
 use bone_fracture::data::{decode_xray, Xray, INPUT_SIZE};
 use bone_fracture::store::{load_model_dir, sha256_hex, ModelCard};
-use bone_fracture::train::{predict, predict_with_heatmap};
+use bone_fracture::train::{predict, predict_views, predict_with_heatmap};
 use burn::tensor::Device;
 
 const SEED_DIR: &str = "public/models/seed-cnn";
@@ -144,7 +144,7 @@ fn the_default_model_maps_its_evidence_over_a_real_x_ray() {
     let device = Device::flex();
     let (_, model) = load_model_dir(dir, &device).expect("the default model loads");
     let xray = decode_xray(&std::fs::read("public/samples/oblique.jpg").unwrap()).expect("a sample decodes");
-    let (row, heatmap) = pollster::block_on(predict_with_heatmap(&model, &xray, &device)).expect("prediction");
+    let (row, heatmap) = pollster::block_on(predict_with_heatmap(&model, &xray, 1, &device)).expect("prediction");
     let heatmap = heatmap.expect("EfficientNet has a class activation map");
     assert_eq!(heatmap.len(), INPUT_SIZE * INPUT_SIZE, "the map covers the model's input");
     assert!(heatmap.iter().max() > Some(&240), "scaled to its own peak (bilinear, so the cell centre is near, not on, a pixel)");
@@ -152,8 +152,21 @@ fn the_default_model_maps_its_evidence_over_a_real_x_ray() {
     assert!(distinct.len() > 50, "not constant: {} distinct values", distinct.len());
     let plain = pollster::block_on(predict(&model, &[&xray], 1, &device)).expect("prediction");
     assert!(row.iter().zip(&plain[0]).all(|(a, b)| (a - b).abs() < 1e-6), "the same forward pass");
+
+    // Averaged over 8 test-time views: the answer `predict_views` gives, another than the
+    // image's alone, with the map of the image itself.
+    let (averaged, map) = pollster::block_on(predict_with_heatmap(&model, &xray, 8, &device)).expect("prediction");
+    let views = pollster::block_on(predict_views(&model, &[&xray], 8, 32, &device)).expect("prediction");
+    assert!(averaged.iter().zip(&views[0]).all(|(a, b)| (a - b).abs() < 1e-5), "{averaged:?} vs {:?}", views[0]);
+    assert!(averaged.iter().zip(&row).any(|(a, b)| (a - b).abs() > 1e-3), "the views change the probabilities");
+    let map = map.expect("EfficientNet has a class activation map");
+    assert_eq!(map.len(), heatmap.len());
+    if argmax(&averaged) == argmax(&row) {
+        let moved = map.iter().zip(&heatmap).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        assert!(moved <= 2, "the map of the same class on the same image moved by {moved}");
+    }
     let (_, seed) = load_model_dir(Path::new(SEED_DIR), &device).expect("the seed CNN loads");
-    assert!(pollster::block_on(predict_with_heatmap(&seed, &xray, &device)).expect("prediction").1.is_none());
+    assert!(pollster::block_on(predict_with_heatmap(&seed, &xray, 8, &device)).expect("prediction").1.is_none());
 }
 
 /// The page classifies with batch norm folded into the convolutions (`fold_batch_norm`): on
@@ -176,4 +189,8 @@ fn folding_batch_norm_keeps_every_shipped_models_logits() {
         assert!(diff < 1e-3, "{}: folding moved the logits by {diff}", dir.display());
         assert!(before.iter().any(|v| v.abs() > 0.1), "{}: logits all near zero, the check would be empty", dir.display());
     }
+}
+
+fn argmax(row: &[f32]) -> usize {
+    (0..row.len()).max_by(|&a, &b| row[a].total_cmp(&row[b])).expect("a non-empty row")
 }

@@ -75,8 +75,17 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (unshowable, set_unshowable) = signal(false);
     let heatmap_canvas = NodeRef::<Canvas>::new();
-    let Prediction { seq: _, probabilities, input_rgba: rgba, original_size: (w, h), elapsed_ms, backend, heatmap, warning } =
-        prediction;
+    let Prediction {
+        seq: _,
+        probabilities,
+        input_rgba: rgba,
+        original_size: (w, h),
+        elapsed_ms,
+        backend,
+        heatmap,
+        warning,
+        views,
+    } = prediction;
     let has_heatmap = heatmap.is_some();
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
@@ -195,7 +204,10 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
         {warning.map(|text| view! { <p class="warning" role="alert" data-testid="not-an-xray">{text}</p> })}
         <p class="timing">
             <span data-testid="inference-ms">{format!("{elapsed_ms:.1}")}</span>
-            {format!(" ms on {} (decoding, resizing and the network)", backend.label())}
+            {match views {
+                1 => format!(" ms on {} (decoding, resizing and the network)", backend.label()),
+                n => format!(" ms on {} (decoding, resizing and the network on {n} views of the image)", backend.label()),
+            }}
         </p>
         <ProbabilityBars probabilities />
         <p class="honesty">{honest}</p>

@@ -6,7 +6,7 @@ use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
-use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
+use crate::train::{AveragedViews, CrossValidation, Evaluation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -84,6 +84,16 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                 <dt>"Soup"</dt>
                 <dd data-testid="soup">{soup_text(&card.averaged_from)}</dd>
             })}
+            {(card.views > 1).then(|| view! {
+                <dt>"Test-time views"</dt>
+                <dd data-testid="views">{format!(
+                    "Each answer is the mean of the probabilities over {} views of the upload: the image itself and \
+                     {} variants of it (mirrored, turned by up to 10°, zoomed in by up to 15 %, exposure changed), the \
+                     same variants every time. The heatmap is the image's own.",
+                    card.views,
+                    card.views - 1
+                )}</dd>
+            })}
             <dt>"Weights"</dt>
             <dd class="mono">{weights}</dd>
             {card.calibration.as_ref().map(|c| view! {
@@ -137,11 +147,23 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
     }
 }
 
-/// The recipe's group-disjoint k-fold scores, mean ± sd over folds.
+/// The recipe's group-disjoint k-fold scores, mean ± sd over folds: each answer from the image
+/// alone and, when the run measured it, averaged over test-time views.
 #[component]
 fn CrossValidationTable(cv: CrossValidation) -> impl IntoView {
     let pm = |m: MeanSd| format!("{:.1} ± {:.1} %", m.mean * 100.0, m.sd * 100.0);
     let plain = |m: MeanSd| format!("{:.3} ± {:.3}", m.mean, m.sd);
+    let averaged: Vec<&AveragedViews> = cv.results.iter().filter_map(|r| r.averaged_views.as_ref()).collect();
+    let views_row = (!averaged.is_empty() && averaged.len() == cv.results.len()).then(|| {
+        let of = |f: fn(&Evaluation) -> f64| MeanSd::of(averaged.iter().map(|a| f(&a.raw)));
+        view! {
+            <tr class="trusted" data-testid="cv-views">
+                <td>{format!("mean over {} views", averaged[0].views)}</td>
+                <td>{pm(of(|e| e.accuracy))}</td><td>{pm(of(|e| e.top3_accuracy))}</td>
+                <td>{plain(of(|e| e.macro_f1))}</td><td>{plain(of(|e| e.loss))}</td><td>"—"</td><td>"—"</td>
+            </tr>
+        }
+    });
     view! {
         <h3>"Cross-validation"</h3>
         <p>{format!(
@@ -153,13 +175,18 @@ fn CrossValidationTable(cv: CrossValidation) -> impl IntoView {
         )}</p>
         <table class="metrics" data-testid="cv-table">
             <thead>
-                <tr><th>"Top-1"</th><th>"Top-3"</th><th>"Macro-F1"</th><th>"Loss"</th><th>"ECE"</th><th>"ECE, calibrated"</th></tr>
+                <tr>
+                    <th>"Answer"</th><th>"Top-1"</th><th>"Top-3"</th><th>"Macro-F1"</th><th>"Loss"</th><th>"ECE"</th>
+                    <th>"ECE, calibrated"</th>
+                </tr>
             </thead>
             <tbody>
                 <tr class="trusted">
+                    <td>"the image alone"</td>
                     <td>{pm(cv.top1)}</td><td>{pm(cv.top3)}</td><td>{plain(cv.macro_f1)}</td>
                     <td>{plain(cv.loss)}</td><td>{plain(cv.ece)}</td><td>{plain(cv.calibrated_ece)}</td>
                 </tr>
+                {views_row}
             </tbody>
         </table>
     }

@@ -3,7 +3,8 @@
 //! exactly aligned) and small exposure changes (X-rays come from different machines, films
 //! and phone photos of films).
 
-use rand::{Rng, RngExt};
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt, SeedableRng};
 
 use crate::data::decode::{Xray, INPUT_SIZE};
 
@@ -39,6 +40,17 @@ pub fn augment(xray: &Xray, rng: &mut impl Rng) -> Xray {
         }
     }
     Xray { pixels, original_size: xray.original_size }
+}
+
+/// Seed of [`test_time_views`]: one image always gets the same views, and so the same answer.
+const VIEWS_SEED: u64 = 0x5eed_71e5;
+
+/// `xray` itself and `views - 1` variants of it made by [`augment`] (test-time augmentation: a
+/// model's answer averaged over them is steadier than its answer on one view). The variants are
+/// drawn the same way for every image and every call, so an upload's answer never changes.
+pub fn test_time_views(xray: &Xray, views: usize) -> Vec<Xray> {
+    let mut rng = StdRng::seed_from_u64(VIEWS_SEED);
+    std::iter::once(xray.clone()).chain((1..views).map(|_| augment(xray, &mut rng))).collect()
 }
 
 /// Samples `xray` through a rotation by `angle` (radians) and a zoom to `crop` of the side about
@@ -96,6 +108,19 @@ mod tests {
             mirrored += (out.pixels[0] > out.pixels[INPUT_SIZE - 1]) as usize;
         }
         assert!((3..=17).contains(&mirrored), "mirrored {mirrored} of 20");
+    }
+
+    #[test]
+    fn test_time_views_start_with_the_image_and_repeat() {
+        let xray = gradient();
+        let views = test_time_views(&xray, 8);
+        assert_eq!(views.len(), 8);
+        assert_eq!(views[0].pixels, xray.pixels, "view 0 is the image itself");
+        assert!(views[1..].iter().all(|v| v.pixels != xray.pixels), "the others are changed");
+        assert!(views[1].pixels != views[2].pixels, "each variant is drawn afresh");
+        let again = test_time_views(&xray, 8);
+        assert!(views.iter().zip(&again).all(|(a, b)| a.pixels == b.pixels), "the same views every call");
+        assert_eq!(test_time_views(&xray, 1).len(), 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod split;
 pub mod split_csv;
 pub mod trim;
 
-pub use augment::augment;
+pub use augment::{augment, test_time_views};
 #[cfg(feature = "burn")]
 pub use batch::images_to_tensor;
 pub use decode::{decode_xray, decode_xray_framed, DecodeError, Xray, INPUT_SIZE};

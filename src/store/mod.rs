@@ -104,12 +104,26 @@ pub struct ModelCard {
     /// logits by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// Test-time views: each answer is the mean of the probabilities of the image and
+    /// `views - 1` augmented variants of it ([`crate::train::predict_views`]), as the page and
+    /// `fracture evaluate` compute it; `calibration` and this run's `metrics` are fitted and
+    /// measured on that mean. 1: the image alone.
+    #[serde(default = "one_view", skip_serializing_if = "is_one_view")]
+    pub views: usize,
     /// Group-disjoint cross-validation of the recipe these weights were trained with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_validation: Option<CrossValidation>,
     /// For a soup, the training runs whose weights it averages (`training` is the first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub averaged_from: Vec<TrainingConfig>,
+}
+
+fn one_view() -> usize {
+    1
+}
+
+fn is_one_view(views: &usize) -> bool {
+    *views == 1
 }
 
 /// Key of a fine-tuning run's held-out metrics in [`ModelCard::metrics`].
@@ -146,6 +160,7 @@ impl ModelCard {
             comparison: Vec::new(),
             fine_tuned_from: None,
             calibration: None,
+            views: 1,
             cross_validation: None,
             averaged_from: Vec::new(),
         }

@@ -24,7 +24,9 @@ pub use fit::{fit, fit_source, BatchReport, EpochReport, FitOutcome, TrainObserv
 pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use soup::average_weights;
 pub use source::{Cached, Images, Source};
-pub use step::{evaluate, predict, predict_averaged_views, predict_source, predict_with_heatmap, StepStats, Trainer};
+pub use step::{
+    evaluate, predict, predict_averaged_views, predict_source, predict_views, predict_with_heatmap, StepStats, Trainer,
+};
 pub use weight_average::WeightAverage;
 
 /// A failure while training or evaluating.

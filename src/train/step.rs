@@ -10,7 +10,7 @@ use burn::tensor::ExecutionError;
 use super::mixup::Mix;
 use super::source::{Cached, Source};
 use super::{Evaluation, TrainError};
-use crate::data::{images_to_tensor, Xray};
+use crate::data::{images_to_tensor, test_time_views, Xray};
 use crate::model::heatmap::heatmap_to_input_size;
 use crate::model::Classifier;
 use crate::NUM_CLASSES;
@@ -143,22 +143,57 @@ pub async fn predict(
     predict_batches(model, batches, 0).await
 }
 
-/// One image's class probabilities and, when the network pools globally before a linear
-/// classifier (EfficientNet), the class activation map of its first choice at the input's size
-/// ([`crate::model::heatmap`]); computed in the same forward pass, on any backend.
+/// Class probabilities for each image, each the mean over its `views` test-time views
+/// ([`test_time_views`]; 1: the image alone, as [`predict`]), one image's views per batch.
+/// This is how a model card's `views` are applied, in the page and in `fracture evaluate`.
+pub async fn predict_views(
+    model: &Classifier,
+    images: &[&Xray],
+    views: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<[f32; NUM_CLASSES]>, TrainError> {
+    if views <= 1 {
+        return predict(model, images, batch_size, device).await;
+    }
+    let mut rows = Vec::with_capacity(images.len());
+    for xray in images {
+        let batch = images_to_tensor(&test_time_views(xray, views), device);
+        rows.push(mean_row(&predict_batches(model, std::iter::once(batch), 0).await?));
+    }
+    Ok(rows)
+}
+
+/// The mean of probability rows.
+fn mean_row(rows: &[[f32; NUM_CLASSES]]) -> [f32; NUM_CLASSES] {
+    let mut mean = [0.0; NUM_CLASSES];
+    for row in rows {
+        mean.iter_mut().zip(row).for_each(|(m, p)| *m += p / rows.len() as f32);
+    }
+    mean
+}
+
+/// One image's class probabilities, averaged over its `views` test-time views as
+/// [`predict_views`] averages them, and, when the network pools globally before a linear
+/// classifier (EfficientNet), the class activation map of the first choice on the image itself
+/// (view 0) at the input's size ([`crate::model::heatmap`]); computed in the same forward pass,
+/// on any backend.
 pub async fn predict_with_heatmap(
     model: &Classifier,
     xray: &Xray,
+    views: usize,
     device: &Device,
 ) -> Result<([f32; NUM_CLASSES], Option<Vec<u8>>), TrainError> {
     let Classifier::EfficientNet(network) = model else {
-        return Ok((predict(model, &[xray], 1, device).await?[0], None));
+        return Ok((predict_views(model, &[xray], views, 1, device).await?[0], None));
     };
-    let (logits, maps) = network.forward_with_maps(images_to_tensor([xray], device));
-    let mut row = [0.0; NUM_CLASSES];
-    row.copy_from_slice(&read_f32(softmax(logits, 1)).await?);
-    let cam = network.class_activation(maps, argmax(&row));
-    let [_, h, w] = cam.dims();
+    let (logits, maps) = network.forward_with_maps(images_to_tensor(&test_time_views(xray, views), device));
+    let probabilities = read_f32(softmax(logits, 1)).await?;
+    let rows: Vec<[f32; NUM_CLASSES]> =
+        probabilities.chunks_exact(NUM_CLASSES).map(|row| row.try_into().expect("NUM_CLASSES values")).collect();
+    let row = mean_row(&rows);
+    let [_, channels, h, w] = maps.dims();
+    let cam = network.class_activation(maps.slice([0..1, 0..channels, 0..h, 0..w]), argmax(&row));
     Ok((row, Some(heatmap_to_input_size(&read_f32(cam).await?, h, w))))
 }
 

@@ -15,7 +15,7 @@ use super::weights::{fetch_index, fetch_shipped_model, FetchedModel, ModelIndex}
 use crate::data::{decode_xray_framed, unlike_an_xray, Framing, Xray, INPUT_SIZE};
 use crate::model::Classifier;
 use crate::store::{classifier_from_card, ModelCard};
-use crate::train::{apply_temperature, predict, predict_with_heatmap, TrainError};
+use crate::train::{apply_temperature, predict_with_heatmap, TrainError};
 
 /// The worker's entry point, registered by `src/bin/worker.rs` and spawned by the page.
 #[reactor]
@@ -240,7 +240,8 @@ impl Engine {
         let classifier = classifier_from_card(&model.card, &model.files.weights, &backend.device).map_err(|e| e.to_string())?;
         let loaded = LoadedModel::new(classifier);
         let blank = Xray { pixels: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE], original_size: (1, 1) };
-        predict(&loaded.folded, &[&blank], 1, &backend.device).await.map_err(|e| e.to_string())?;
+        // The path `classify` takes, at its batch size (the card's views).
+        predict_with_heatmap(&loaded.folded, &blank, model.card.views, &backend.device).await.map_err(|e| e.to_string())?;
         self.classifier = Some(loaded);
         Ok(())
     }
@@ -276,8 +277,10 @@ impl Engine {
         let (Some(backend), Some(classifier)) = (&self.backend, &self.classifier) else {
             return Err(Failure::Message("the model is not loaded yet; wait for it or retry the download".into()));
         };
+        // The card says over how many views of the image its answer is averaged.
+        let views = self.active.as_ref().map_or(1, |m| m.card.views);
         let (probabilities, heatmap) =
-            predict_with_heatmap(&classifier.folded, &xray, &backend.device).await.map_err(|e| match e {
+            predict_with_heatmap(&classifier.folded, &xray, views, &backend.device).await.map_err(|e| match e {
                 lost @ TrainError::DeviceLost(_) if backend.kind == BackendKind::WebGpu => Failure::GpuLost(lost.to_string()),
                 other => Failure::Message(other.to_string()),
             })?;
@@ -293,6 +296,7 @@ impl Engine {
             original_size: xray.original_size,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             backend: backend.kind,
+            views,
         })
     }
 }

@@ -162,6 +162,8 @@ pub struct Prediction {
     /// Time from the bytes arriving in the worker to the probabilities, in milliseconds.
     pub elapsed_ms: f64,
     pub backend: BackendKind,
+    /// Views of the image the probabilities are averaged over (the model card's `views`).
+    pub views: usize,
 }
 
 #[cfg(test)]
@@ -180,6 +182,7 @@ mod tests {
             warning: Some("in colour".into()),
             elapsed_ms: 12.5,
             backend: BackendKind::WebGpu,
+            views: 8,
         });
         let card = Event::ModelReady { card_json: "{\"id\":\"seed-cnn\"}".into(), from_cache: true, load_ms: 3.0 };
         for event in [prediction, card] {

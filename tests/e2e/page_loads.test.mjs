@@ -33,7 +33,8 @@ test('from a sub-path on WebGPU: loads the model, classifies, reports a bad file
   assert.ok(Math.abs(total - 1) < 1e-4, `probabilities sum to ${total}`);
   assert.deepEqual(values, [...values].sort((a, b) => b - a), 'sorted by probability');
   assert.ok((await app.inferenceMs()) > 0);
-  assert.match(await app.page.textContent('.timing'), /ms on WebGPU/);
+  assert.match(await app.page.textContent('.timing'), /ms on WebGPU \(decoding, resizing and the network on 8 views of the image\)/,
+    'the default model answers over its 8 test-time views');
 
   await app.upload(files.textAsPng);
   assert.equal(await app.probabilities(), null);

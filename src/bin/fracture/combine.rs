@@ -4,33 +4,36 @@
 //! - the **ensemble**: each image's probabilities averaged over the runs' fold models (the
 //!   page would run every model);
 //! - with `--soup`, the **soup**: one model per fold whose weights are the average of the runs'
-//!   fold models ([`average_weights`]), scored on the fold's images (the page would run one).
+//!   fold models ([`average_weights`]), scored on the fold's images (the page would run one);
+//! - with `--views N`, that one model per fold (the soup, or a single run's own fold model)
+//!   with each image's answer averaged over N test-time views, exactly as the page and
+//!   `fracture evaluate` compute it for a card with `views` ([`predict_views`]).
 //!
-//! Either is calibrated as `cv` calibrates a run: its temperature fitted on the fold's inner
+//! Each is calibrated as `cv` calibrates a run: its temperature fitted on the fold's inner
 //! validation images, never on the fold.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bone_fracture::data::{load_folder, LabelledXray, Xray};
+use bone_fracture::data::{load_folder, Xray};
 use bone_fracture::model::Classifier;
 use bone_fracture::store::{load_model_dir, ModelCard, CARD_FILE};
 use bone_fracture::train::{
-    average_weights, predict, predict_averaged_views, AveragedViews, Cached, Calibration, CrossValidation, Evaluation,
-    FoldResult, Prediction, PredictionPart, Trainable,
+    average_weights, predict_views, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, Prediction,
+    PredictionPart,
 };
 use bone_fracture::NUM_CLASSES;
 use clap::Args;
 use serde::Serialize;
 
 use crate::cv::{image_key, print_summary};
-use crate::recipe::views_rng;
 use crate::Backend;
 
 #[derive(Args)]
 pub struct CombineArgs {
-    /// `fracture cv` output folders (two or more), made with the same folds and seed.
-    #[arg(long, num_args = 2.., required = true)]
+    /// `fracture cv` output folders made with the same folds and seed (one is enough for
+    /// --views).
+    #[arg(long, num_args = 1.., required = true)]
     runs: Vec<PathBuf>,
     /// Also average each fold's models' weights into one model and score it; needs --data.
     #[arg(long, requires = "data")]
@@ -38,10 +41,10 @@ pub struct CombineArgs {
     /// The folder of class folders the runs were cross-validated on.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Also score the soup with each test image's probabilities averaged over this many views
-    /// (the image and augmented variants: the views `cv` cached for the first run's seed),
-    /// through the blocks every run kept frozen, computed once.
-    #[arg(long, requires = "soup")]
+    /// Also score each fold's one model (the soup with --soup, else the single run's model)
+    /// with each image's probabilities averaged over this many test-time views, as the page
+    /// computes them; needs --data.
+    #[arg(long, requires = "data")]
     views: Option<usize>,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
@@ -59,10 +62,10 @@ struct Combined {
     ensemble: CrossValidation,
     #[serde(skip_serializing_if = "Option::is_none")]
     soup: Option<CrossValidation>,
-    /// The soup with each image's probabilities averaged over its views (inner validation
-    /// images too, for the temperature).
+    /// Each fold's one model with each image's probabilities averaged over its test-time
+    /// views (inner validation images too, for the temperature).
     #[serde(skip_serializing_if = "Option::is_none")]
-    soup_views: Option<CrossValidation>,
+    views: Option<CrossValidation>,
 }
 
 /// A fold's saved answers, inner validation first, as `cv` wrote them.
@@ -129,29 +132,11 @@ fn score(
     FoldResult::score(number, (train_images, valid.len()), 0, calibration, test_rows, &labels(test))
 }
 
-/// Every item's views through the blocks that all the runs kept frozen (ImageNet's, the same in
-/// each run and so in their soup), drawn as `cv` drew them for the first run's seed.
-fn build_views(
-    cards: &[ModelCard],
-    soup: &Classifier,
-    items: &[LabelledXray],
-    views: usize,
-    batch_size: usize,
-    device: &burn::tensor::Device,
-) -> Result<Cached, String> {
-    let frozen = cards.iter().map(|card| match card.training.trainable {
-        Trainable::AfterBlock(n) => Ok(n),
-        _ => Err(format!("--views needs runs with --frozen-blocks; {} trained {:?}", card.id, card.training.trainable)),
-    });
-    let blocks = frozen.collect::<Result<Vec<_>, _>>()?.into_iter().min().unwrap_or(0);
-    eprintln!("computing the first {blocks} blocks once: {} images × {views} views …", items.len());
-    let all: Vec<&LabelledXray> = items.iter().collect();
-    pollster::block_on(Cached::build(soup, &all, blocks, views, &mut views_rng(&cards[0].training), batch_size, device))
-        .map_err(|e| e.to_string())
-}
-
 pub fn run(args: CombineArgs) -> Result<(), String> {
     let members: Vec<CrossValidation> = args.runs.iter().map(|run| read_json(&run.join("cv.json"))).collect::<Result<_, _>>()?;
+    if args.runs.len() > 1 && args.views.is_some() && !args.soup {
+        return Err("--views scores one model per fold: with several runs, add --soup".into());
+    }
     let first = &members[0];
     if let Some((run, other)) = args.runs.iter().zip(&members).find(|(_, m)| (m.folds, m.seed) != (first.folds, first.seed)) {
         return Err(format!(
@@ -171,7 +156,8 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         return Err("the runs have no finished fold in common".into());
     }
     let device = args.backend.device()?;
-    let dataset = match (&args.data, args.soup) {
+    let one_model = args.soup || args.views.is_some();
+    let dataset = match (&args.data, one_model) {
         (Some(data), true) => {
             let card: ModelCard = read_json(&args.runs[0].join(format!("fold-{}/{CARD_FILE}", numbers[0])))?;
             eprintln!("decoding {} …", data.display());
@@ -182,9 +168,8 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     let keys: Vec<String> = dataset.iter().flat_map(|d| d.items.iter().map(image_key)).collect();
     let index_of: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, key)| (key.as_str(), i)).collect();
     let by_key = |key: &str| Some(&dataset.as_ref()?.items[*index_of.get(key)?]);
-    let mut views_cache: Option<Cached> = None;
 
-    let (mut ensemble, mut soup, mut soup_views) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ensemble, mut soup, mut views) = (Vec::new(), Vec::new(), Vec::new());
     for &number in &numbers {
         let folds: Vec<FoldPredictions> = args
             .runs
@@ -211,50 +196,47 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         );
         ensemble.push(result);
 
-        if args.soup {
-            let (cards, models): (Vec<ModelCard>, Vec<Classifier>) = args
+        if one_model {
+            let models: Vec<Classifier> = args
                 .runs
                 .iter()
-                .map(|run| load_model_dir(&run.join(format!("fold-{number}")), &device))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .unzip();
-            let model = average_weights(&models).expect("two or more runs");
+                .map(|run| load_model_dir(&run.join(format!("fold-{number}")), &device).map(|(_, model)| model))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            let model = match models.len() {
+                1 => models.into_iter().next().expect("one run"),
+                _ => average_weights(&models).expect("two or more runs"),
+            };
             let images = |predictions: &[Prediction]| -> Result<Vec<&Xray>, String> {
                 predictions
                     .iter()
                     .map(|p| by_key(&p.file).map(|item| &item.xray).ok_or_else(|| format!("{} is not in --data", p.file)))
                     .collect()
             };
-            let valid_rows =
-                pollster::block_on(predict(&model, &images(valid)?, args.batch_size, &device)).map_err(|e| e.to_string())?;
-            let test_rows =
-                pollster::block_on(predict(&model, &images(test)?, args.batch_size, &device)).map_err(|e| e.to_string())?;
-            let mut result = score(number, train_images, (valid, test), (&valid_rows, &test_rows));
-            if let Some(views) = args.views {
-                let dataset = dataset.as_ref().expect("--soup decodes --data");
-                let cache = match &views_cache {
-                    Some(cache) => cache,
-                    None => views_cache.insert(build_views(&cards, &model, &dataset.items, views, args.batch_size, &device)?),
-                };
-                let averaged = |predictions: &[Prediction]| {
-                    let index: Vec<usize> = predictions.iter().map(|p| index_of[p.file.as_str()]).collect();
-                    pollster::block_on(predict_averaged_views(&model, &cache.subset(&index), args.batch_size, &device))
-                        .map_err(|e| e.to_string())
-                };
-                let (valid_rows, test_rows) = (averaged(valid)?, averaged(test)?);
-                let raw = Evaluation::from_probabilities(&test_rows, &labels(test));
-                result.averaged_views = Some(AveragedViews { views, raw });
-                // Calibrated as the page would show it: the temperature fitted on the inner
-                // validation images' averages.
-                soup_views.push(score(number, train_images, (valid, test), (&valid_rows, &test_rows)));
+            let answers = |predictions: &[Prediction], views: usize| {
+                pollster::block_on(predict_views(&model, &images(predictions)?, views, args.batch_size, &device))
+                    .map_err(|e| e.to_string())
+            };
+            if args.soup {
+                let rows = (answers(valid, 1)?, answers(test, 1)?);
+                let result = score(number, train_images, (valid, test), (&rows.0, &rows.1));
+                eprintln!(
+                    "fold {number}, soup: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
+                    result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss
+                );
+                soup.push(result);
             }
-            eprintln!(
-                "fold {number}, soup: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
-                result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss
-            );
-            soup.push(result);
+            if let Some(count) = args.views {
+                // Calibrated as the page shows it: the temperature fitted on the inner
+                // validation images' averages.
+                let rows = (answers(valid, count)?, answers(test, count)?);
+                let result = score(number, train_images, (valid, test), (&rows.0, &rows.1));
+                eprintln!(
+                    "fold {number}, {count} views: top-1 {:.3} · top-3 {:.3} · loss {:.3} · ECE {:.3} → {:.3}",
+                    result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss, result.raw_ece, result.calibrated_ece
+                );
+                views.push(result);
+            }
         }
     }
 
@@ -273,22 +255,33 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                 soup,
             )
         }),
-        soup_views: args.views.map(|views| {
+        views: args.views.map(|count| {
+            let model = match args.soup {
+                true => format!("soup of {}", names.join(" + ")),
+                false => members[0].recipe.clone(),
+            };
             CrossValidation::summarise(
-                &format!("soup of {}, each image averaged over {views} views", names.join(" + ")),
+                &format!("{model} · each answer averaged over {count} test-time views"),
                 first.folds,
                 first.seed,
-                soup_views,
+                views,
             )
         }),
         runs: names,
     };
     print_summary(&combined.ensemble);
-    for summary in combined.soup.iter().chain(&combined.soup_views) {
+    for summary in combined.soup.iter().chain(&combined.views) {
         print_summary(summary);
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let path = args.out.join("combine.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&combined).expect("json") + "\n")
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let write = |name: &str, json: String| {
+        let path = args.out.join(name);
+        std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let pretty = |cv: &CrossValidation| serde_json::to_string_pretty(cv).expect("json");
+    write("combine.json", serde_json::to_string_pretty(&combined).expect("json"))?;
+    // Each combination also alone, as `cv.json` holds a run's (`fracture publish --cv` takes it).
+    write("ensemble.json", pretty(&combined.ensemble))?;
+    combined.soup.as_ref().map_or(Ok(()), |soup| write("soup.json", pretty(soup)))?;
+    combined.views.as_ref().map_or(Ok(()), |views| write("views.json", pretty(views)))
 }

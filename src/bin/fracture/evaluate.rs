@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use bone_fracture::data::{load_folder, Xray};
 use bone_fracture::store::load_model_dir;
 use bone_fracture::train::calibration::apply_all;
-use bone_fracture::train::{predict, Evaluation};
+use bone_fracture::train::{predict_views, Evaluation};
 use clap::Args;
 
 use crate::Backend;
@@ -36,8 +36,9 @@ pub fn run(args: EvaluateArgs) -> Result<(), String> {
     }
     let images: Vec<&Xray> = dataset.items.iter().map(|i| &i.xray).collect();
     let labels: Vec<usize> = dataset.items.iter().map(|i| i.class.index()).collect();
-    let rows = pollster::block_on(predict(&model, &images, args.batch_size, &device)).map_err(|e| e.to_string())?;
-    // As the page shows them: with the card's temperature, when it has one.
+    // As the page computes them: averaged over the card's views, with its temperature.
+    let rows =
+        pollster::block_on(predict_views(&model, &images, card.views, args.batch_size, &device)).map_err(|e| e.to_string())?;
     let temperature = card.calibration.as_ref().map_or(1.0, |c| c.temperature);
     let e = Evaluation::from_probabilities(&apply_all(&rows, temperature), &labels);
     if args.json {
@@ -45,11 +46,12 @@ pub fn run(args: EvaluateArgs) -> Result<(), String> {
         return Ok(());
     }
     println!(
-        "{} on {} ({} images, {} skipped, temperature {temperature:.3})",
+        "{} on {} ({} images, {} skipped, {} view(s) each, temperature {temperature:.3})",
         card.name,
         args.data.display(),
         e.n,
-        dataset.skipped.len()
+        dataset.skipped.len(),
+        card.views
     );
     println!("accuracy {:.4} · top-3 {:.4} · loss {:.4} · macro-F1 {:.4}\n", e.accuracy, e.top3_accuracy, e.loss, e.macro_f1);
     println!("{:<24} {:>9} {:>7} {:>7} {:>8}", "class", "precision", "recall", "F1", "images");

@@ -8,7 +8,7 @@ use bone_fracture::classes::FractureClass;
 use bone_fracture::data::{decode_xray_framed, parse_split_csv, Part, SplitRow, Xray, SPLIT_FILE};
 use bone_fracture::store::{load_model_dir, Gallery, Predicted, Thumbnail, GALLERY_FILE};
 use bone_fracture::train::calibration::apply_all;
-use bone_fracture::train::predict;
+use bone_fracture::train::predict_views;
 use clap::Args;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
@@ -69,7 +69,8 @@ pub fn run(args: GalleryArgs) -> Result<(), String> {
         images.push(image);
     }
     let refs: Vec<&Xray> = xrays.iter().collect();
-    let raw = pollster::block_on(predict(&model, &refs, args.batch_size, &device)).map_err(|e| e.to_string())?;
+    let raw =
+        pollster::block_on(predict_views(&model, &refs, card.views, args.batch_size, &device)).map_err(|e| e.to_string())?;
     let temperature = card.calibration.as_ref().map_or(1.0, |c| c.temperature);
     let validation = images
         .into_iter()

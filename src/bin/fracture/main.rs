@@ -25,6 +25,10 @@ mod recipe;
 mod soup;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
+#[cfg(not(target_arch = "wasm32"))]
+mod validation;
+#[cfg(not(target_arch = "wasm32"))]
+mod views;
 
 #[cfg(not(target_arch = "wasm32"))]
 use clap::{Parser, Subcommand, ValueEnum};
@@ -50,6 +54,8 @@ enum Command {
     Combine(combine::CombineArgs),
     /// Average several trained models' weights into one model folder (a soup).
     Soup(soup::SoupArgs),
+    /// Average a model's answers over test-time views of each image; refits its temperature.
+    Views(views::ViewsArgs),
     /// Score a trained model on a folder of class folders.
     Evaluate(evaluate::EvaluateArgs),
     /// Write a model as ONNX and as layers.json + weights.bin, for the benchmarks' peers.
@@ -97,6 +103,7 @@ fn main() -> std::process::ExitCode {
         Command::Cv(args) => cv::run(args),
         Command::Combine(args) => combine::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Views(args) => views::run(args),
         Command::Soup(args) => soup::run(args),
         Command::Export(args) => export::run(args),
         Command::Gallery(args) => gallery::run(args),

@@ -5,11 +5,12 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::data::{decode_xray_framed, parse_split_csv, Part, Xray, SPLIT_FILE};
+use bone_fracture::data::SPLIT_FILE;
 use bone_fracture::store::{load_model_dir, save_model_dir, ModelCard, RunMetrics};
 use bone_fracture::train::{average_weights, predict, Calibration, Evaluation};
 use clap::Args;
 
+use crate::validation::Validation;
 use crate::Backend;
 
 #[derive(Args)]
@@ -50,24 +51,11 @@ pub fn run(args: SoupArgs) -> Result<(), String> {
     let soup = average_weights(&models).expect("two or more models");
 
     // The soup's own validation scores and temperature, on the images none of them trained on.
-    let rows = parse_split_csv(&split_text)?;
-    let valid: Vec<_> = rows.iter().filter(|r| r.part == Part::Valid).collect();
-    if valid.is_empty() {
-        return Err(format!("{} holds no validation images to measure the soup on", args.models[0].join(SPLIT_FILE).display()));
-    }
-    let xrays = valid
-        .iter()
-        .map(|row| {
-            let path = args.data.join(row.class.folder_name()).join(&row.file);
-            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            decode_xray_framed(&bytes, first.input.framing).map_err(|e| format!("{}: {e}", path.display()))
-        })
-        .collect::<Result<Vec<Xray>, String>>()?;
-    let labels: Vec<usize> = valid.iter().map(|r| r.class.index()).collect();
-    let refs: Vec<&Xray> = xrays.iter().collect();
-    let probabilities = pollster::block_on(predict(&soup, &refs, args.batch_size, &device)).map_err(|e| e.to_string())?;
-    let validation = Evaluation::from_probabilities(&probabilities, &labels);
-    let calibration = Calibration::fit(&probabilities, &labels);
+    let valid = Validation::read(&args.models[0], &args.data, first.input.framing)?;
+    let labels = &valid.labels;
+    let probabilities = pollster::block_on(predict(&soup, &valid.refs(), args.batch_size, &device)).map_err(|e| e.to_string())?;
+    let validation = Evaluation::from_probabilities(&probabilities, labels);
+    let calibration = Calibration::fit(&probabilities, labels);
 
     eprintln!(
         "soup of {}: validation accuracy {:.4}, top-3 {:.4}, loss {:.4}; temperature {:.3}, ECE {:.4} → {:.4}",
@@ -82,13 +70,12 @@ pub fn run(args: SoupArgs) -> Result<(), String> {
     let mut card = ModelCard::new(&first.id, &first.name, &soup, first.training.clone(), first.input.clone());
     card.averaged_from = cards.iter().map(|c| c.training.clone()).collect();
     let split = serde_json::to_value(first.training.split).expect("split serialises").as_str().unwrap_or("").to_string();
-    let (model, train_images) = (format!("{} (soup of {})", first.architecture.name(), cards.len()), rows.len() - valid.len());
-    card.metrics.insert(
-        split,
-        RunMetrics { model, split: first.training.split, best_epoch: 0, train_images, valid_images: valid.len(), validation },
-    );
+    let model = format!("{} (soup of {})", first.architecture.name(), cards.len());
+    let (train_images, valid_images) = (valid.train_images(), valid.xrays.len());
+    card.metrics
+        .insert(split, RunMetrics { model, split: first.training.split, best_epoch: 0, train_images, valid_images, validation });
     card.calibration = Some(calibration);
     save_model_dir(&args.out, &mut card, Some(&soup)).map_err(|e| e.to_string())?;
     let copy = args.out.join(SPLIT_FILE);
-    std::fs::write(&copy, split_text).map_err(|e| format!("{}: {e}", copy.display()))
+    std::fs::write(&copy, valid.split_text).map_err(|e| format!("{}: {e}", copy.display()))
 }
