@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use bone_fracture::data::{decode_xray, parse_split_csv, Part, SplitRow, SPLIT_FILE};
 use bone_fracture::store::{load_model_dir, Gallery, GALLERY_FILE};
 use bone_fracture::train::calibration::apply_all;
-use bone_fracture::train::predict;
+use bone_fracture::train::predict_views;
 use bone_fracture::FractureClass;
 use burn::tensor::Device;
 
@@ -64,14 +64,14 @@ fn gallery_predictions_are_the_shipped_weights_and_match_the_card() {
         let (card, model) = load_model_dir(dir, &device).expect("the shipped model");
 
         // The samples are byte copies of validation images: the weights give them the gallery's
-        // probabilities (temperature-scaled, as the page shows them).
+        // probabilities (over the card's views, temperature-scaled, as the page shows them).
         let mut checked = 0;
         for line in sources.lines() {
             let Some((sample, source)) = line.split_once("  <-  ") else { continue };
             let file = source.rsplit('/').next().expect("a file name");
             let entry = gallery.validation.iter().find(|v| v.image.file == file).expect("the sample is a validation image");
             let xray = decode_xray(&std::fs::read(format!("public/samples/{sample}")).expect("the sample")).unwrap();
-            let raw = pollster::block_on(predict(&model, &[&xray], 1, &device)).expect("a prediction");
+            let raw = pollster::block_on(predict_views(&model, &[&xray], card.views, 8, &device)).expect("a prediction");
             let temperature = card.calibration.as_ref().map_or(1.0, |c| c.temperature);
             let shown = apply_all(&raw, temperature)[0];
             for (a, b) in shown.iter().zip(&entry.probabilities) {
