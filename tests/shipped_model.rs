@@ -161,10 +161,18 @@ fn the_default_model_maps_its_evidence_over_a_real_x_ray() {
     assert!(averaged.iter().zip(&row).any(|(a, b)| (a - b).abs() > 1e-3), "the views change the probabilities");
     let map = map.expect("EfficientNet has a class activation map");
     assert_eq!(map.len(), heatmap.len());
-    if argmax(&averaged) == argmax(&row) {
-        let moved = map.iter().zip(&heatmap).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
-        assert!(moved <= 2, "the map of the same class on the same image moved by {moved}");
-    }
+    assert!(map.iter().collect::<std::collections::BTreeSet<_>>().len() > 50, "not constant");
+    // Where the views keep the first choice, the map is that class's on the image itself: the
+    // one-view map. Some sample keeps it (oblique.jpg does not).
+    let kept = ["avulsion", "comminuted", "greenstick", "hairline", "pathological", "spiral"].into_iter().find_map(|name| {
+        let xray = decode_xray(&std::fs::read(format!("public/samples/{name}.jpg")).unwrap()).expect("a sample decodes");
+        let (one, one_map) = pollster::block_on(predict_with_heatmap(&model, &xray, 1, &device)).expect("prediction");
+        let (eight, eight_map) = pollster::block_on(predict_with_heatmap(&model, &xray, 8, &device)).expect("prediction");
+        (argmax(&one) == argmax(&eight)).then(|| (name, one_map.unwrap(), eight_map.unwrap()))
+    });
+    let (name, one_map, eight_map) = kept.expect("a sample whose first choice the views keep");
+    let moved = one_map.iter().zip(&eight_map).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(moved <= 2, "{name}: the map of the same class on the same image moved by {moved}");
     let (_, seed) = load_model_dir(Path::new(SEED_DIR), &device).expect("the seed CNN loads");
     assert!(pollster::block_on(predict_with_heatmap(&seed, &xray, 8, &device)).expect("prediction").1.is_none());
 }

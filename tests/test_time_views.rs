@@ -23,32 +23,22 @@ fn card(dir: &Path) -> ModelCard {
     ModelCard::from_json(&std::fs::read_to_string(dir.join(CARD_FILE)).expect("model.json")).expect("a card")
 }
 
+/// `fracture COMMAND --backend flex --model MODEL --data DATA` and `extra`.
+fn on_model(command: &str, model: &Path, data: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec![command.as_ref(), "--backend".as_ref(), "flex".as_ref()];
+    args.extend(["--model".as_ref(), model.as_os_str(), "--data".as_ref(), data.as_os_str()]);
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    fracture(&args)
+}
+
 fn views(model: &Path, data: &Path, count: &str) -> std::process::Output {
-    fracture(&[
-        "views".as_ref(),
-        "--backend".as_ref(),
-        "flex".as_ref(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--views".as_ref(),
-        count.as_ref(),
-    ])
+    on_model("views", model, data, &["--views", count])
 }
 
 /// `fracture evaluate --json` of `model` on `data`.
 fn evaluate(model: &Path, data: &Path) -> serde_json::Value {
-    let output = succeeds(&[
-        "evaluate".as_ref(),
-        "--json".as_ref(),
-        "--backend".as_ref(),
-        "flex".as_ref(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--data".as_ref(),
-        data.as_os_str(),
-    ]);
+    let output = on_model("evaluate", model, data, &["--json"]);
+    assert!(output.status.success(), "fracture evaluate failed: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("evaluate's JSON")
 }
 

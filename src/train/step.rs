@@ -188,9 +188,7 @@ pub async fn predict_with_heatmap(
         return Ok((predict_views(model, &[xray], views, 1, device).await?[0], None));
     };
     let (logits, maps) = network.forward_with_maps(images_to_tensor(&test_time_views(xray, views), device));
-    let probabilities = read_f32(softmax(logits, 1)).await?;
-    let rows: Vec<[f32; NUM_CLASSES]> =
-        probabilities.chunks_exact(NUM_CLASSES).map(|row| row.try_into().expect("NUM_CLASSES values")).collect();
+    let rows: Vec<[f32; NUM_CLASSES]> = probability_rows(&read_f32(softmax(logits, 1)).await?).collect();
     let row = mean_row(&rows);
     let [_, channels, h, w] = maps.dims();
     let cam = network.class_activation(maps.slice([0..1, 0..channels, 0..h, 0..w]), argmax(&row));
@@ -235,14 +233,14 @@ async fn predict_batches(
     let mut rows = Vec::new();
     for inputs in batches {
         let probabilities = softmax(model.forward_from(inputs, first_block), 1);
-        let values = read_f32(probabilities).await?;
-        rows.extend(values.chunks_exact(NUM_CLASSES).map(|row| {
-            let mut out = [0.0; NUM_CLASSES];
-            out.copy_from_slice(row);
-            out
-        }));
+        rows.extend(probability_rows(&read_f32(probabilities).await?));
     }
     Ok(rows)
+}
+
+/// A batch's probabilities, read back flat, as one row per item.
+fn probability_rows(values: &[f32]) -> impl Iterator<Item = [f32; NUM_CLASSES]> + '_ {
+    values.chunks_exact(NUM_CLASSES).map(|row| row.try_into().expect("NUM_CLASSES values"))
 }
 
 /// Predicts every image and scores the predictions against `labels`.
