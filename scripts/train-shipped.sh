@@ -30,11 +30,15 @@ efficientnet=(--model efficientnet --frozen-blocks 11 --augment --cache-views 8 
 train "${efficientnet[@]}" --split group --out public/models/efficientnet-lite0 2>runs/efficientnet-group.log
 train "${efficientnet[@]}" --split random --out runs/efficientnet-random --no-weights 2>runs/efficientnet-random.log
 "$fracture" cv "${efficientnet[@]}" --data "$data" --backend "$backend" --out runs/cv-efficientnet 2>runs/cv-efficientnet.log
-"$fracture" publish --model public/models/efficientnet-lite0 --runs runs/efficientnet-random public/models/seed-cnn \
-  --cv runs/cv-efficientnet/cv.json --index public/models/index.json --default efficientnet-lite0
-# Each answer averaged over 8 test-time views, as cross-validation chose (README): the shipped
-# model's group-split scores and temperature measured again so.
+# Each answer averaged over 8 test-time views, as cross-validation chose (README): the fold
+# models scored so (the page's own views, temperature fitted on the inner images' means), and
+# the shipped model's group-split scores and temperature measured again so.
+"$fracture" combine --runs runs/cv-efficientnet --data "$data" --views 8 --backend "$backend" \
+  --out runs/cv-efficientnet-views 2>runs/cv-efficientnet-views.log
 "$fracture" views --model public/models/efficientnet-lite0 --data "$data" --views 8 --backend "$backend"
+"$fracture" publish --model public/models/efficientnet-lite0 --runs runs/efficientnet-random public/models/seed-cnn \
+  --cv runs/cv-efficientnet/cv.json --cv-views runs/cv-efficientnet-views/views.json \
+  --index public/models/index.json --default efficientnet-lite0
 # The analysis views' thumbnails and each shipped model's answers on its validation images.
 for model in seed-cnn efficientnet-lite0; do
   "$fracture" gallery --model "public/models/$model" --data "$data" --backend "$backend"

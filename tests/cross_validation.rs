@@ -7,7 +7,7 @@
 
 mod common;
 
-use bone_fracture::store::load_model_dir;
+use bone_fracture::store::{load_model_dir, ModelCard};
 use bone_fracture::train::{Calibration, CrossValidation, Evaluation, Prediction, PredictionPart};
 use bone_fracture::NUM_CLASSES;
 use burn::tensor::Device;
@@ -245,6 +245,7 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     // Three views answer otherwise, calibrated on the inner validation images' averages.
     let three = scored(&[&run], "3", false);
     assert!(three.recipe.ends_with("each answer averaged over 3 test-time views"), "{}", three.recipe);
+    assert_eq!((alone.views, three.views, run.cv.views), (Some(1), Some(3), None));
     assert!(alone.results.iter().zip(&three.results).any(|(a, b)| (a.raw.loss - b.raw.loss).abs() > 1e-4));
     for result in &three.results {
         assert!(result.calibration.fitted_on == result.inner_valid_images && result.calibrated_ece.is_finite());
@@ -258,4 +259,49 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     let output = combine(&[&run, &run], &["--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), "3".as_ref()]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("add --soup"));
+
+    // `fracture publish` keeps the views' cross-validation in a card that answers over as many
+    // views, and refuses one of another count.
+    let (card, kept) = publish(&run, &three, 3);
+    let kept = kept.expect("publish keeps the views' cross-validation");
+    assert_eq!(card.cross_validation.expect("the run's cross-validation").results, run.cv.results);
+    assert_eq!(card.cross_validation_views, Some(three.clone()));
+    assert_eq!(kept, three);
+    let (_, refused) = publish(&run, &three, 8);
+    assert!(refused.unwrap_err().contains("averages 3 test-time view(s) per answer but the card answers over 8"));
+}
+
+/// `fracture publish --cv --cv-views` on a copy of `run`'s first fold model whose card answers
+/// over `card_views` views: the card it wrote, and the kept views' cross-validation or the
+/// command's message.
+fn publish(run: &Run, views: &CrossValidation, card_views: usize) -> (ModelCard, Result<CrossValidation, String>) {
+    let shipped = tempfile::tempdir().expect("a models folder");
+    let model = shipped.path().join("fold-1");
+    std::fs::create_dir_all(&model).expect("a model folder");
+    for file in ["model.json", "model.bpk"] {
+        std::fs::copy(run.out.path().join("fold-1").join(file), model.join(file)).expect("the fold model copies");
+    }
+    let card_path = model.join("model.json");
+    let mut card = ModelCard::from_json(&std::fs::read_to_string(&card_path).expect("model.json")).expect("a card");
+    card.views = card_views;
+    std::fs::write(&card_path, card.to_json()).expect("model.json");
+    let views_path = shipped.path().join("views.json");
+    std::fs::write(&views_path, serde_json::to_string(views).expect("json")).expect("views.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
+        .args(["publish", "--default", "fold-1", "--model"])
+        .arg(&model)
+        .arg("--cv")
+        .arg(run.out.path().join("cv.json"))
+        .arg("--cv-views")
+        .arg(&views_path)
+        .arg("--index")
+        .arg(shipped.path().join("index.json"))
+        .output()
+        .expect("fracture runs");
+    let card = ModelCard::from_json(&std::fs::read_to_string(&card_path).expect("model.json")).expect("a card");
+    let result = match output.status.success() {
+        true => card.cross_validation_views.clone().ok_or_else(|| "no views' cross-validation".to_string()),
+        false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+    };
+    (card, result)
 }

@@ -100,13 +100,15 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let top_name = crate::FractureClass::ALL[top_class].folder_name();
     let honest = move || {
         link.model.with(|m| match m {
-            ModelState::Ready { card, .. } => match (&card.cross_validation, card.metrics.get("group")) {
+            // The page's own answer (over the card's views) where it was cross-validated so.
+            ModelState::Ready { card, .. } => match (card.answer_cross_validation(), card.metrics.get("group")) {
                 (Some(cv), _) => Some(format!(
                     "How far to trust this: in {}-fold cross-validation over {} X-rays, each scored by a model that had \
-                     seen no near-copy of it, this recipe's first choice was right {:.0} % of the time and its top three \
+                     seen no near-copy of it, this recipe's first choice{} was right {:.0} % of the time and its top three \
                      held the answer {:.0} % of the time (guessing: 10 % and 30 %).",
                     cv.folds,
                     cv.results.iter().map(|r| r.test_images).sum::<usize>(),
+                    cv.views.map_or(String::new(), |n| format!(" (over {n} views, as here)")),
                     cv.top1.mean * 100.0,
                     cv.top3.mean * 100.0
                 )),

@@ -6,7 +6,7 @@ use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
 use crate::store::{ModelCard, RunMetrics};
-use crate::train::{AveragedViews, CrossValidation, Evaluation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
+use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
 
 /// Validation accuracy the reference Keras notebook reported, on a random split that puts
 /// near-copies of the same X-ray on both sides.
@@ -105,7 +105,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                 )}</dd>
             })}
         </dl>
-        {card.cross_validation.clone().map(|cv| view! { <CrossValidationTable cv=cv /> })}
+        {card.cross_validation.clone().map(|cv| view! { <CrossValidationTable cv=cv views=card.cross_validation_views.clone() /> })}
         <AnalysisViews />
         <h3>"How good is it?"</h3>
         <p>
@@ -148,19 +148,18 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
 }
 
 /// The recipe's group-disjoint k-fold scores, mean ± sd over folds: each answer from the image
-/// alone and, when the run measured it, averaged over test-time views.
+/// alone and, when measured, as the page answers (the mean over the card's test-time views,
+/// with the temperature fitted on those means).
 #[component]
-fn CrossValidationTable(cv: CrossValidation) -> impl IntoView {
+fn CrossValidationTable(cv: CrossValidation, views: Option<CrossValidation>) -> impl IntoView {
     let pm = |m: MeanSd| format!("{:.1} ± {:.1} %", m.mean * 100.0, m.sd * 100.0);
     let plain = |m: MeanSd| format!("{:.3} ± {:.3}", m.mean, m.sd);
-    let averaged: Vec<&AveragedViews> = cv.results.iter().filter_map(|r| r.averaged_views.as_ref()).collect();
-    let views_row = (!averaged.is_empty() && averaged.len() == cv.results.len()).then(|| {
-        let of = |f: fn(&Evaluation) -> f64| MeanSd::of(averaged.iter().map(|a| f(&a.raw)));
+    let views_row = views.map(|v| {
         view! {
             <tr class="trusted" data-testid="cv-views">
-                <td>{format!("mean over {} views", averaged[0].views)}</td>
-                <td>{pm(of(|e| e.accuracy))}</td><td>{pm(of(|e| e.top3_accuracy))}</td>
-                <td>{plain(of(|e| e.macro_f1))}</td><td>{plain(of(|e| e.loss))}</td><td>"—"</td><td>"—"</td>
+                <td>{format!("mean over {} views (the page's answer)", v.views.unwrap_or(1))}</td>
+                <td>{pm(v.top1)}</td><td>{pm(v.top3)}</td><td>{plain(v.macro_f1)}</td>
+                <td>{plain(v.loss)}</td><td>{plain(v.ece)}</td><td>{plain(v.calibrated_ece)}</td>
             </tr>
         }
     });

@@ -113,6 +113,11 @@ pub struct ModelCard {
     /// Group-disjoint cross-validation of the recipe these weights were trained with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_validation: Option<CrossValidation>,
+    /// The same folds' models scored as the page answers: each answer the mean over `views`
+    /// test-time views, the temperature fitted on the inner validation images' means
+    /// (`fracture combine --views`, kept by `fracture publish --cv-views`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_validation_views: Option<CrossValidation>,
     /// For a soup, the training runs whose weights it averages (`training` is the first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub averaged_from: Vec<TrainingConfig>,
@@ -162,6 +167,7 @@ impl ModelCard {
             calibration: None,
             views: 1,
             cross_validation: None,
+            cross_validation_views: None,
             averaged_from: Vec::new(),
         }
     }
@@ -210,6 +216,12 @@ impl ModelCard {
     }
 
     /// Pretty JSON.
+    /// The cross-validation of the answer the page gives: over the card's views where it was
+    /// measured so, else the image alone's.
+    pub fn answer_cross_validation(&self) -> Option<&CrossValidation> {
+        self.cross_validation_views.as_ref().or(self.cross_validation.as_ref())
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a model card always serialises")
     }

@@ -124,6 +124,10 @@ pub struct CrossValidation {
     pub folds: usize,
     /// The seed the folds were drawn with (runs with the same one share their folds).
     pub seed: u64,
+    /// Each answer the mean over this many test-time views, the page's fixed ones
+    /// ([`crate::train::predict_views`], `fracture combine --views`); absent: the image alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<usize>,
     pub top1: MeanSd,
     pub top3: MeanSd,
     pub macro_f1: MeanSd,
@@ -143,6 +147,7 @@ impl CrossValidation {
             recipe: recipe.into(),
             folds,
             seed,
+            views: None,
             top1: of(|r| r.raw.accuracy),
             top3: of(|r| r.raw.top3_accuracy),
             macro_f1: of(|r| r.raw.macro_f1),

@@ -122,10 +122,13 @@ test("the model card shows the default model's cross-validation, training curves
   const card = JSON.parse(await readFile(`public/models/${index.models.find((m) => m.id === index.default).path}model.json`, 'utf8'));
   const cv = await app.page.textContent('[data-testid=cv-table]');
   assert.ok(cv.includes(`${(card.cross_validation.top1.mean * 100).toFixed(1)} ±`), `top-1 in ${cv}`);
-  const viewsTop1 = card.cross_validation.results.reduce((sum, r) => sum + r.averaged_views.raw.accuracy, 0) / card.cross_validation.results.length;
-  const viewsRow = await app.page.textContent('[data-testid=cv-views]');
-  assert.ok(viewsRow.includes(`mean over 8 views${(viewsTop1 * 100).toFixed(1)} ±`), `the views' top-1 in ${viewsRow}`);
   assert.ok(card.views > 1, 'the default model averages its answers over test-time views');
+  // The page's own answer, cross-validated: the same folds scored over the card's views.
+  const views = card.cross_validation_views;
+  assert.equal(views.views, card.views);
+  const viewsRow = await app.page.textContent('[data-testid=cv-views]');
+  assert.ok(viewsRow.includes(`mean over ${card.views} views (the page's answer)${(views.top1.mean * 100).toFixed(1)} ±`), `the views' top-1 in ${viewsRow}`);
+  assert.ok(viewsRow.includes(`${views.calibrated_ece.mean.toFixed(3)} ±`), `the views' calibrated ECE in ${viewsRow}`);
   assert.match(await app.page.textContent('[data-testid=views]'), new RegExp(`mean of the probabilities over ${card.views} views`));
   await app.page.waitForSelector('[data-testid=training-curves] polyline', { timeout: 30_000 });
   const epochs = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').length;

@@ -260,12 +260,13 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                 true => format!("soup of {}", names.join(" + ")),
                 false => members[0].recipe.clone(),
             };
-            CrossValidation::summarise(
+            let summary = CrossValidation::summarise(
                 &format!("{model} · each answer averaged over {count} test-time views"),
                 first.folds,
                 first.seed,
                 views,
-            )
+            );
+            CrossValidation { views: Some(count), ..summary }
         }),
         runs: names,
     };

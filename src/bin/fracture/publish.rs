@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use bone_fracture::store::{ModelCard, CARD_FILE};
+use bone_fracture::train::CrossValidation;
 use clap::Args;
 use serde_json::json;
 
@@ -25,6 +26,15 @@ pub struct PublishArgs {
     /// `cv.json` of `fracture cv` for the recipe the model was trained with; kept in its card.
     #[arg(long)]
     cv: Option<PathBuf>,
+    /// `views.json` of `fracture combine --views N` on that cross-validation: the same folds
+    /// scored as the page answers (N must be the card's `views`); kept in its card.
+    #[arg(long, requires = "cv")]
+    cv_views: Option<PathBuf>,
+}
+
+fn read_cv(path: &std::path::Path) -> Result<CrossValidation, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
@@ -55,8 +65,24 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
         }
     }
     if let Some(path) = &args.cv {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        card.cross_validation = Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+        card.cross_validation = Some(read_cv(path)?);
+        card.cross_validation_views = None; // another run's folds: only --cv-views brings them back
+    }
+    if let (Some(path), Some(cv)) = (&args.cv_views, &card.cross_validation) {
+        let views = read_cv(path)?;
+        if views.views != Some(card.views) || card.views < 2 {
+            return Err(format!(
+                "{} averages {} test-time view(s) per answer but the card answers over {}: run `fracture views` or \
+                 `fracture combine --views` with the same count",
+                path.display(),
+                views.views.unwrap_or(1),
+                card.views
+            ));
+        }
+        if (views.folds, views.seed) != (cv.folds, cv.seed) {
+            return Err(format!("{} was not scored on the folds of {}", path.display(), cv.recipe));
+        }
+        card.cross_validation_views = Some(views);
     }
     let path = args.model.join(CARD_FILE);
     std::fs::write(&path, card.to_json() + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
