@@ -215,13 +215,13 @@ impl ModelCard {
         Ok(card)
     }
 
-    /// Pretty JSON.
     /// The cross-validation of the answer the page gives: over the card's views where it was
     /// measured so, else the image alone's.
     pub fn answer_cross_validation(&self) -> Option<&CrossValidation> {
         self.cross_validation_views.as_ref().or(self.cross_validation.as_ref())
     }
 
+    /// Pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a model card always serialises")
     }

@@ -8,6 +8,8 @@ use bone_fracture::train::CrossValidation;
 use clap::Args;
 use serde_json::json;
 
+use crate::combine::read_json;
+
 #[derive(Args)]
 pub struct PublishArgs {
     /// The shipped model's folder (its own run's metrics are already in its model.json).
@@ -30,11 +32,6 @@ pub struct PublishArgs {
     /// scored as the page answers (N must be the card's `views`); kept in its card.
     #[arg(long, requires = "cv")]
     cv_views: Option<PathBuf>,
-}
-
-fn read_cv(path: &std::path::Path) -> Result<CrossValidation, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
@@ -65,11 +62,11 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
         }
     }
     if let Some(path) = &args.cv {
-        card.cross_validation = Some(read_cv(path)?);
+        card.cross_validation = Some(read_json(path)?);
         card.cross_validation_views = None; // another run's folds: only --cv-views brings them back
     }
     if let (Some(path), Some(cv)) = (&args.cv_views, &card.cross_validation) {
-        let views = read_cv(path)?;
+        let views: CrossValidation = read_json(path)?;
         if views.views != Some(card.views) || card.views < 2 {
             return Err(format!(
                 "{} averages {} test-time view(s) per answer but the card answers over {}: run `fracture views` or \
