@@ -220,6 +220,10 @@ fn only_runs_on_the_same_folds_combine() {
     assert!(same_images(&run, &reseeded) && !same_images(&run, &other));
     let output = combine(&[&run, &reseeded], &[]);
     assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
+    // The combination's recipe is the first run's, then what the other changed.
+    let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
+    let expected = format!("ensemble of {} + the same with seed 7 · folds drawn with seed 42", run.cv.recipe);
+    assert_eq!(combined["ensemble"]["recipe"], expected.as_str());
 }
 
 #[test]
@@ -252,6 +256,8 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     }
     // The soup of a run with itself is the run's own model.
     let souped = scored(&[&run, &run], "3", true);
+    let expected = format!("soup (weights averaged) of {} + the same recipe again", run.cv.recipe);
+    assert_eq!(souped.recipe, format!("{expected} · each answer averaged over 3 test-time views"));
     for (a, b) in three.results.iter().zip(&souped.results) {
         assert!((a.raw.loss - b.raw.loss).abs() < 1e-5 && a.raw.accuracy == b.raw.accuracy, "{} vs {}", a.raw.loss, b.raw.loss);
     }
@@ -267,6 +273,8 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     assert_eq!(card.cross_validation_views, Some(three.clone()));
     let refused = publish(&run, &three, 8);
     assert!(refused.unwrap_err().contains("averages 3 test-time view(s) per answer but the card answers over 8"));
+    let refused = publish(&run, &alone, 1);
+    assert!(refused.unwrap_err().contains("answers from the image alone: --cv-views is for a card that averages"));
 }
 
 /// `fracture publish --cv --cv-views` on a copy of `run`'s first fold model whose card answers

@@ -117,6 +117,21 @@ fn mean_rows(
     Some(sums)
 }
 
+/// The runs' recipes as one label: the first's in full, then what each other run changed in it
+/// (for the cards and tables that show a combination's recipe).
+fn recipes(members: &[CrossValidation]) -> String {
+    let first: Vec<&str> = members[0].recipe.split(" · ").collect();
+    let mut label = members[0].recipe.clone();
+    for other in &members[1..] {
+        let changed: Vec<&str> = other.recipe.split(" · ").filter(|part| !first.contains(part)).collect();
+        label += &match changed.is_empty() {
+            true => " + the same recipe again".to_string(),
+            false => format!(" + the same with {}", changed.join(" · ")),
+        };
+    }
+    label
+}
+
 fn labels(predictions: &[Prediction]) -> Vec<usize> {
     predictions.iter().map(|p| p.label).collect()
 }
@@ -246,20 +261,16 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         let results = member.results.iter().filter(|r| numbers.contains(&r.fold)).cloned().collect();
         print_summary(&CrossValidation::summarise(&format!("{name}: {}", member.recipe), member.folds, member.seed, results));
     }
+    let recipe = recipes(&members);
     let combined = Combined {
-        ensemble: CrossValidation::summarise(&format!("ensemble of {}", names.join(" + ")), first.folds, first.seed, ensemble),
-        soup: args.soup.then(|| {
-            CrossValidation::summarise(
-                &format!("soup (weights averaged) of {}", names.join(" + ")),
-                first.folds,
-                first.seed,
-                soup,
-            )
-        }),
+        ensemble: CrossValidation::summarise(&format!("ensemble of {recipe}"), first.folds, first.seed, ensemble),
+        soup: args
+            .soup
+            .then(|| CrossValidation::summarise(&format!("soup (weights averaged) of {recipe}"), first.folds, first.seed, soup)),
         views: args.views.map(|count| {
             let model = match args.soup {
-                true => format!("soup of {}", names.join(" + ")),
-                false => members[0].recipe.clone(),
+                true => format!("soup (weights averaged) of {recipe}"),
+                false => recipe.clone(),
             };
             let summary = CrossValidation::summarise(
                 &format!("{model} · each answer averaged over {count} test-time views"),

@@ -67,7 +67,14 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
     }
     if let (Some(path), Some(cv)) = (&args.cv_views, &card.cross_validation) {
         let views: CrossValidation = read_json(path)?;
-        if views.views != Some(card.views) || card.views < 2 {
+        if card.views < 2 {
+            return Err(format!(
+                "{} answers from the image alone: --cv-views is for a card that averages test-time views (run \
+                 `fracture views` on it first, or publish without --cv-views)",
+                args.model.display()
+            ));
+        }
+        if views.views != Some(card.views) {
             return Err(format!(
                 "{} averages {} test-time view(s) per answer but the card answers over {}: run `fracture views` or \
                  `fracture combine --views` with the same count",
