@@ -1,12 +1,13 @@
 //! `fracture soup` on models trained here: the soup is a model folder the page can load, with
-//! its own validation scores and temperature on the members' split, and a record of its members.
+//! its own validation scores and temperature on the members' split, a record of its members and
+//! their training logs.
 
 mod common;
 
 use std::path::Path;
 
 use bone_fracture::data::{parse_split_csv, Part, SPLIT_FILE};
-use bone_fracture::store::load_model_dir;
+use bone_fracture::store::{load_model_dir, runs_in_log, LOG_FILE};
 use burn::tensor::Device;
 
 fn fracture(args: &[&std::ffi::OsStr]) -> std::process::Output {
@@ -54,6 +55,14 @@ fn a_soup_of_trained_models_is_a_model_folder_with_its_own_scores() {
     let metrics = &card.metrics["group"];
     assert_eq!((metrics.valid_images, metrics.validation.n), (valid, valid));
     assert!(metrics.validation.loss.is_finite() && card.calibration.as_ref().is_some_and(|c| c.fitted_on == valid));
+
+    // Its log holds each member's epochs, tagged with the member's place in `averaged_from`.
+    let log = |dir: &Path| runs_in_log(&std::fs::read_to_string(dir.join(LOG_FILE)).expect("metrics.jsonl"));
+    let (own, members) = (log(&one), log(&out));
+    assert_eq!(members.iter().map(|(run, epochs)| (*run, epochs.len())).collect::<Vec<_>>(), [(Some(1), 1), (Some(2), 2)]);
+    assert_eq!((own.len(), own[0].0), (1, None), "a trained model's log is one untagged run");
+    assert_eq!(members[0].1, own[0].1, "the first member's epochs, as it logged them");
+    assert_eq!(members[1].1, log(&two)[0].1);
 
     // A model's soup with itself scores as the model, up to its f32 scores against f16 weights.
     let alone = runs.path().join("alone");

@@ -7,6 +7,7 @@ pub mod gallery;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pytorch;
 mod readback;
+pub mod training_log;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ use crate::train::{Calibration, CrossValidation, Evaluation, FineTuned, Training
 
 pub use gallery::{Gallery, Predicted, Thumbnail, GALLERY_FILE};
 pub use readback::{host_copy, weights_to_bytes_async};
+pub use training_log::{runs_in_log, soup_log, LogLine, LOG_FILE};
 
 /// File name of the weights inside a model folder.
 pub const WEIGHTS_FILE: &str = "model.bpk";

@@ -34,7 +34,7 @@ struct HeldOutLine {
 impl<'a> Progress<'a> {
     /// A bar of `steps` batches, logging epochs to `out/metrics.jsonl`.
     pub fn new(out: &std::path::Path, steps: usize) -> Result<Self, String> {
-        let path = out.join("metrics.jsonl");
+        let path = out.join(bone_fracture::store::LOG_FILE);
         let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let bar = ProgressBar::new(steps as u64).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} batches · {elapsed} elapsed, ~{eta} left · {msg}")

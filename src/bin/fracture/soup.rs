@@ -1,12 +1,13 @@
 //! `fracture soup`: one model whose weights are the mean of several trained models' weights
 //! ([`average_weights`]), written as a model folder the page can load. The models must share
 //! their architecture, input and split; the soup's temperature and validation metrics are
-//! measured again on that split's validation images.
+//! measured again on that split's validation images. Its `metrics.jsonl` holds the members'
+//! training logs, each epoch tagged with its run ([`soup_log`]).
 
 use std::path::PathBuf;
 
 use bone_fracture::data::SPLIT_FILE;
-use bone_fracture::store::{load_model_dir, save_model_dir, ModelCard, RunMetrics};
+use bone_fracture::store::{load_model_dir, save_model_dir, soup_log, ModelCard, RunMetrics, LOG_FILE};
 use bone_fracture::train::{average_weights, predict, Calibration, Evaluation};
 use clap::Args;
 
@@ -77,5 +78,8 @@ pub fn run(args: SoupArgs) -> Result<(), String> {
     card.calibration = Some(calibration);
     save_model_dir(&args.out, &mut card, Some(&soup)).map_err(|e| e.to_string())?;
     let copy = args.out.join(SPLIT_FILE);
-    std::fs::write(&copy, valid.split_text).map_err(|e| format!("{}: {e}", copy.display()))
+    std::fs::write(&copy, valid.split_text).map_err(|e| format!("{}: {e}", copy.display()))?;
+    let logs: Vec<Option<String>> = args.models.iter().map(|dir| std::fs::read_to_string(dir.join(LOG_FILE)).ok()).collect();
+    let log = args.out.join(LOG_FILE);
+    std::fs::write(&log, soup_log(&logs)).map_err(|e| format!("{}: {e}", log.display()))
 }
