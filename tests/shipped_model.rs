@@ -52,6 +52,9 @@ fn every_card_describes_its_weights() {
         assert_eq!(sha256_hex(&bytes), info.sha256, "{}", dir.display());
         assert_eq!(bytes.len(), info.bytes, "{}", dir.display());
         assert!(card.metrics.contains_key("group"), "{}: the honest split's metrics", dir.display());
+        let rows: Vec<String> = card.comparison.iter().map(|m| format!("{} {:?}", m.model, m.split)).collect();
+        let distinct: std::collections::HashSet<_> = rows.iter().collect();
+        assert_eq!(distinct.len(), rows.len(), "{}: each compared model and split once", dir.display());
     }
     assert!(dirs.iter().any(|dir| card(dir).id == default), "the default {default} is listed");
 }

@@ -45,15 +45,18 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
     card.comparison.clear();
     for run in &args.runs {
         let other = read_card(run)?;
+        let same_architecture = other.architecture.name() == card.architecture.name();
+        let mut others = Vec::new();
         for (split, metrics) in other.metrics {
-            if other.architecture.name() == card.architecture.name() {
+            if same_architecture {
                 card.metrics.entry(split).or_insert(metrics);
             } else {
-                card.comparison.push(metrics);
+                others.push(metrics);
             }
         }
-        // The other model's own comparisons (the seed CNN's card carries the MLP's runs).
-        for metrics in other.comparison {
+        // And the other model's own comparisons (the seed CNN's card carries the MLP's runs),
+        // each model and split once.
+        for metrics in others.into_iter().chain(other.comparison) {
             if metrics.model != card.architecture.name()
                 && !card.comparison.iter().any(|m| m.model == metrics.model && m.split == metrics.split)
             {
