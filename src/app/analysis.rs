@@ -1,7 +1,8 @@
 //! The reference notebook's analysis views for the model in use: its training curves (from the
 //! `metrics.jsonl` next to its weights; a soup's members' curves one after another), per-class
-//! precision, recall and F1, a confusion matrix whose cells open their X-rays, predicted vs actual for every validation X-ray and a grid of
-//! training X-rays (from the `gallery.json` next to its weights).
+//! precision, recall and F1, a confusion matrix whose cells open their X-rays, predicted vs
+//! actual for every validation X-ray and a grid of training X-rays (from the `gallery.json` next
+//! to its weights).
 
 use leptos::prelude::*;
 
