@@ -1,7 +1,8 @@
 //! A model folder's per-epoch log, `metrics.jsonl`: one [`EpochReport`] per line, as training
 //! writes it. A soup was never trained itself: its log holds the epochs of every run it
 //! averages, each line tagged with the run's place (1, 2, …) in the card's `averaged_from`, so
-//! that the page draws each run's curves apart.
+//! that each run's curves can be drawn apart (the page does not read the tag yet: it reads the
+//! log in `app::analysis` as one run).
 
 use serde::{Deserialize, Serialize};
 
