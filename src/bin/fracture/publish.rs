@@ -68,8 +68,7 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
         card.cross_validation = Some(read_json(path)?);
         card.cross_validation_views = None; // another run's folds: only --cv-views brings them back
     }
-    if let (Some(path), Some(cv)) = (&args.cv_views, &card.cross_validation) {
-        let views: CrossValidation = read_json(path)?;
+    if let Some(path) = &args.cv_views {
         if card.views < 2 {
             return Err(format!(
                 "{} answers from the image alone: --cv-views is for a card that averages test-time views (run \
@@ -77,6 +76,7 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
                 args.model.display()
             ));
         }
+        let views: CrossValidation = read_json(path)?;
         if views.views != Some(card.views) {
             return Err(format!(
                 "{} averages {} test-time view(s) per answer but the card answers over {}: run `fracture views` or \
@@ -86,7 +86,8 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
                 card.views
             ));
         }
-        if (views.folds, views.seed) != (cv.folds, cv.seed) {
+        // `--cv` comes with `--cv-views` (clap requires it), so the card has its cross-validation.
+        if let Some(cv) = card.cross_validation.as_ref().filter(|cv| (views.folds, views.seed) != (cv.folds, cv.seed)) {
             return Err(format!("{} was not scored on the folds of {}", path.display(), cv.recipe));
         }
         card.cross_validation_views = Some(views);
