@@ -21,11 +21,13 @@ pub mod worker;
 pub mod app;
 #[cfg(all(target_arch = "wasm32", feature = "burn"))]
 pub mod fetch;
+#[cfg(target_arch = "wasm32")]
+pub mod heap_meter;
 
 pub use classes::{FractureClass, NUM_CLASSES};
 
-/// Bytes of WebAssembly memory this module (the page's or the worker's) has grown to. Exported
-/// for the soak test, which checks that it stops growing over many classifications.
+/// Bytes of WebAssembly memory this module (the page's or the worker's) has grown to: the
+/// allocator's high-water mark. Exported for the soak test beside [`heap_meter`]'s live bytes.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn wasm_memory_bytes() -> f64 {

@@ -1,13 +1,19 @@
 // Soak: 1,000 classifications in one page (CPU backend), cycling through the ten sample X-rays.
 // After a forced garbage collection at 100 and at 1,000, the page's and the worker's
-// WebAssembly memory and JS heaps must differ by less than 5 %. The figures are printed.
+// WebAssembly memory and JS heaps must differ by less than 5 %. The figures are printed, with
+// each module's live wasm heap (`heap_meter`): the memory size is only the allocator's
+// high-water mark. The page's live heap is printed, not asserted: it grows by one 48-byte
+// allocation per classification (a leak found with this meter and not yet traced; README,
+// "Memory").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { openCpuPage } from './browser.mjs';
 
-const TOTAL = 1000;
+const TOTAL = Number(process.env.SOAK_TOTAL ?? 1000);
 const CHECKPOINT = 100;
+// Extra points at which to print the figures (e.g. SOAK_EVERY=250), to see how they move.
+const EVERY = Number(process.env.SOAK_EVERY ?? 0);
 
 let session, browser, context, app;
 before(async () => {
@@ -51,8 +57,10 @@ test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs 
     await page.send('HeapProfiler.collectGarbage');
     await inWorker('HeapProfiler.collectGarbage');
     return {
+      'page wasm heap (live)': await app.page.evaluate(() => window.wasmBindings.wasm_heap_live_bytes()),
       'page wasm memory': await app.page.evaluate(() => window.wasmBindings.wasm_memory_bytes()),
       'page JS heap': (await page.send('Runtime.getHeapUsage')).usedSize,
+      'worker wasm heap (live)': await worker.evaluate(() => wasm_bindgen.wasm_heap_live_bytes()),
       'worker wasm memory': await worker.evaluate(() => wasm_bindgen.wasm_memory_bytes()),
       'worker JS heap': (await inWorker('Runtime.getHeapUsage')).usedSize,
     };
@@ -64,6 +72,7 @@ test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs 
     await app.upload(samples[i % samples.length]);
     if (!(await app.probabilities())) assert.fail(`classification ${i} failed: ${await app.errorText()}`);
     if (i === CHECKPOINT) atCheckpoint = await measure();
+    if (EVERY && i % EVERY === 0) console.log(`soak at ${i}: ${JSON.stringify(await measure())}`);
   }
   const atEnd = await measure();
   const seconds = (Date.now() - started) / 1000;
@@ -77,6 +86,7 @@ test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs 
     console.log(`| ${what} | ${mib(before)} | ${mib(atEnd[what])} | ${(change * 100).toFixed(2)} % |`);
   }
   for (const [what, before] of Object.entries(atCheckpoint)) {
+    if (what === 'page wasm heap (live)') continue;
     const change = Math.abs(atEnd[what] - before) / before;
     assert.ok(change < 0.05, `${what}: ${mib(before)} MiB at ${CHECKPOINT}, ${mib(atEnd[what])} MiB at ${TOTAL}`);
   }
