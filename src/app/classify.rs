@@ -13,6 +13,12 @@ use crate::worker::Prediction;
 
 /// Whether the heatmap is shown over the model's input, and how opaque (0–1); kept across
 /// predictions.
+///
+/// Only [`ResultPanel`], which lives as long as the page, binds to these signals: it sets a
+/// class and a CSS variable that style every heatmap below it. A view rebuilt for each
+/// prediction must not subscribe to a long-lived signal: the dropped view's effect stays in the
+/// signal's subscriber list (a weak reference, 48 bytes each) until that signal next changes,
+/// so a thousand predictions would leave a thousand of them behind.
 #[derive(Clone, Copy)]
 struct HeatmapSettings {
     shown: RwSignal<bool>,
@@ -42,8 +48,17 @@ fn ResultPanel() -> impl IntoView {
         let sent = link.upload.with(|u| u.as_ref().map(|u| u.seq));
         sent.is_some() && sent != link.outcome.with(|o| o.as_ref().map(|o| o.seq))
     };
+    let settings = expect_context::<HeatmapSettings>();
     view! {
-        <div class="result" data-testid="result" data-seq=seq aria-live="polite">
+        <div
+            class="result"
+            class:heatmap-shown=move || settings.shown.get()
+            // Through the CSSOM: the page's Content-Security-Policy blocks `style` attributes.
+            style=("--heatmap-opacity", move || settings.opacity.get().to_string())
+            data-testid="result"
+            data-seq=seq
+            aria-live="polite"
+        >
             <Show when=waiting>
                 <p class="working">"Classifying…"</p>
             </Show>
@@ -98,8 +113,10 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let settings = expect_context::<HeatmapSettings>();
     let top_class = crate::train::ranked_classes(&probabilities)[0];
     let top_name = crate::FractureClass::ALL[top_class].folder_name();
-    let honest = move || {
-        link.model.with(|m| match m {
+    // Read once: the text is about the model that answered, and a per-prediction view must not
+    // subscribe to the long-lived model signal (see `HeatmapSettings`).
+    let honest = {
+        link.model.with_untracked(|m| match m {
             // The page's own answer (over the card's views) where it was cross-validated so.
             ModelState::Ready { card, .. } => match (card.answer_cross_validation(), card.metrics.get("group")) {
                 (Some(cv), _) => Some(format!(
@@ -153,8 +170,6 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                             height=INPUT_SIZE
                             class="heatmap"
                             data-testid="heatmap"
-                            hidden=move || !settings.shown.get()
-                            style:opacity=move || settings.opacity.get().to_string()
                         ></canvas>
                     })}
                 </div>
@@ -166,7 +181,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                                 <input
                                     type="checkbox"
                                     data-testid="heatmap-toggle"
-                                    prop:checked=move || settings.shown.get()
+                                    prop:checked=settings.shown.get_untracked()
                                     on:change=move |ev| settings.shown.set(event_target_checked(&ev))
                                 />
                                 {format!(" Show where the evidence for “{top_name}” lies")}
@@ -178,7 +193,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
                                     min="0"
                                     max="100"
                                     data-testid="heatmap-opacity"
-                                    prop:value=move || (settings.opacity.get() * 100.0).round().to_string()
+                                    prop:value=(settings.opacity.get_untracked() * 100.0).round().to_string()
                                     on:input=move |ev| {
                                         let value = event_target_value(&ev).parse::<f64>().unwrap_or(60.0);
                                         settings.opacity.set((value / 100.0).clamp(0.0, 1.0));

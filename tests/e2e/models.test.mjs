@@ -27,7 +27,8 @@ async function choose(app, id) {
 
 /**
  * EfficientNet's heatmap: hidden until toggled, then a non-constant map over the model's input
- * whose opacity follows the slider. The seed CNN says why it has none.
+ * whose opacity follows the slider; both settings hold for the next X-ray. The seed CNN says why
+ * it has none.
  */
 async function checkHeatmap(app, id) {
   if (id === 'seed-cnn') {
@@ -46,7 +47,14 @@ async function checkHeatmap(app, id) {
   });
   assert.ok(alphas > 50, `the map is not constant (${alphas} distinct levels)`);
   await app.page.fill('[data-testid=heatmap-opacity]', '25');
-  assert.equal(await heatmap.evaluate((canvas) => canvas.style.opacity), '0.25');
+  assert.equal(await heatmap.evaluate((canvas) => getComputedStyle(canvas).opacity), '0.25');
+  // The settings hold for the next X-ray.
+  await app.upload(files.xray);
+  if (!(await app.probabilities())) assert.fail(`${id}, second X-ray: ${await app.errorText()}`);
+  assert.equal(await heatmap.isVisible(), true, 'still shown for the next X-ray');
+  assert.equal(await heatmap.evaluate((canvas) => getComputedStyle(canvas).opacity), '0.25');
+  assert.equal(await app.page.isChecked('[data-testid=heatmap-toggle]'), true);
+  assert.equal(await app.page.inputValue('[data-testid=heatmap-opacity]'), '25');
   await app.page.uncheck('[data-testid=heatmap-toggle]');
   assert.equal(await heatmap.isVisible(), false, 'hidden again');
 }
@@ -79,6 +87,7 @@ for (const webgpu of [true, false]) {
     const [a, b] = Object.values(results);
     assert.ok(Object.keys(a).some((c) => Math.abs(a[c] - b[c]) > 1e-3), 'different models give different answers');
     assert.deepEqual(app.errors, []);
+    assert.deepEqual(await app.cspViolations(), [], 'no inline style or script the policy blocks');
     await browser.close();
     (webgpu ? gpuResults : cpuResults).push(results);
   });
