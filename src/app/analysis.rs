@@ -1,7 +1,8 @@
 //! The reference notebook's analysis views for the model in use: its training curves (from the
-//! `metrics.jsonl` next to its weights), per-class precision, recall and F1, a confusion matrix
-//! whose cells open their X-rays, predicted vs actual for every validation X-ray and a grid of
-//! training X-rays (from the `gallery.json` next to its weights).
+//! `metrics.jsonl` next to its weights; a soup's members' curves one after another), per-class
+//! precision, recall and F1, a confusion matrix whose cells open their X-rays, predicted vs
+//! actual for every validation X-ray and a grid of training X-rays (from the `gallery.json` next
+//! to its weights).
 
 use leptos::prelude::*;
 
@@ -9,9 +10,10 @@ use super::confusion::ConfusionMatrix;
 use super::dataset_views::{Filter, TrainingGrid, ValidationGrid};
 use super::engine_link::{use_engine, ModelState};
 use super::finetune::charts::{LineChart, Series};
+use super::model_card::run_text;
 use crate::fetch::fetch_bytes;
-use crate::store::{Gallery, GALLERY_FILE};
-use crate::train::{EpochReport, Evaluation};
+use crate::store::{runs_in_log, Gallery, GALLERY_FILE, LOG_FILE};
+use crate::train::{EpochReport, Evaluation, TrainingConfig};
 use crate::worker::weights::MODELS_URL;
 
 /// Curves, per-class table, confusion matrix and image grids; empty until a model is ready.
@@ -30,40 +32,29 @@ pub fn AnalysisViews() -> impl IntoView {
         Some(format!("{MODELS_URL}/{}{name}", model.path))
     };
     let history = LocalResource::new(move || {
-        let url = shipped_file("metrics.jsonl");
+        let url = shipped_file(LOG_FILE);
         async move {
             let bytes = fetch_bytes(&url?).await.ok()?;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            Some(text.lines().filter_map(|line| serde_json::from_str::<EpochReport>(line).ok()).collect::<Vec<_>>())
+            Some(runs_in_log(&String::from_utf8_lossy(&bytes)))
         }
     });
     let gallery = LocalResource::new(move || {
         let url = shipped_file(GALLERY_FILE);
         async move { serde_json::from_slice::<Gallery>(&fetch_bytes(&url?).await.ok()?).ok() }
     });
-    let curves = move |pick: fn(&EpochReport) -> (f64, f64)| {
-        Signal::derive(move || {
-            let epochs = history.get().flatten().unwrap_or_default();
-            let (train, valid): (Vec<f64>, Vec<f64>) = epochs.iter().map(pick).unzip();
-            vec![
-                Series { label: "train", class: "train", values: train },
-                Series { label: "validation", class: "valid", values: valid },
-            ]
-        })
-    };
-    let loss = curves(|e| (e.train_loss, e.valid_loss));
-    let accuracy = curves(|e| (e.train_accuracy, e.valid_accuracy));
     view! {
         <h3>"Training curves"</h3>
         {move || match history.get().flatten() {
-            Some(epochs) if !epochs.is_empty() => view! {
-                <p>{format!("{} epochs of the shipped run, from its metrics.jsonl.", epochs.len())}</p>
-                <div class="charts" data-testid="training-curves">
-                    <LineChart title="Loss per epoch" series=loss />
-                    <LineChart title="Accuracy per epoch" series=accuracy />
-                </div>
+            Some(runs) if !runs.is_empty() => {
+                let members = card().map(|c| c.averaged_from).unwrap_or_default();
+                runs.into_iter()
+                    .map(|(run, epochs)| {
+                        let member = run.and_then(|i| Some((i, members.get(i.checked_sub(1)?)?.clone())));
+                        view! { <RunCurves epochs member /> }
+                    })
+                    .collect_view()
+                    .into_any()
             }
-            .into_any(),
             _ => view! { <p>"Only the shipped models carry their training log."</p> }.into_any(),
         }}
         {move || {
@@ -72,6 +63,30 @@ pub fn AnalysisViews() -> impl IntoView {
             let gallery = gallery.get()?;
             Some(view! { <ClassTables evaluation=run.validation gallery /> })
         }}
+    }
+}
+
+/// One training run's loss and accuracy per epoch; `member` names a soup's run (its place in
+/// the card's `averaged_from`, from 1, and its training).
+#[component]
+fn RunCurves(epochs: Vec<EpochReport>, member: Option<(usize, TrainingConfig)>) -> impl IntoView {
+    let series = |pick: fn(&EpochReport) -> (f64, f64)| {
+        let (train, valid): (Vec<f64>, Vec<f64>) = epochs.iter().map(pick).unzip();
+        Signal::stored(vec![
+            Series { label: "train", class: "train", values: train },
+            Series { label: "validation", class: "valid", values: valid },
+        ])
+    };
+    let caption = match &member {
+        None => format!("{} epochs of the shipped run, from its metrics.jsonl.", epochs.len()),
+        Some((i, training)) => format!("Run {i} of the soup ({}): {} epochs, from its log.", run_text(training), epochs.len()),
+    };
+    view! {
+        <p>{caption}</p>
+        <div class="charts" data-testid="training-curves">
+            <LineChart title="Loss per epoch" series=series(|e| (e.train_loss, e.valid_loss)) />
+            <LineChart title="Accuracy per epoch" series=series(|e| (e.train_accuracy, e.valid_accuracy)) />
+        </div>
     }
 }
 

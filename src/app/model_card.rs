@@ -193,17 +193,21 @@ fn CrossValidationTable(cv: CrossValidation, views: Option<CrossValidation>) -> 
 
 /// What a soup's weights average: its runs, as they differ in what they trained.
 fn soup_text(runs: &[TrainingConfig]) -> String {
-    let run = |t: &TrainingConfig| match t.trainable {
-        Trainable::AfterBlock(n) => format!("{n} blocks frozen, {} epochs, seed {}", t.epochs, t.seed),
-        Trainable::Head => format!("head only, {} epochs, seed {}", t.epochs, t.seed),
-        Trainable::Whole => format!("every layer, {} epochs, seed {}", t.epochs, t.seed),
-    };
     format!(
         "The weights are the mean of {} training runs' weights (a model soup: one model, one pass per image): {}. \
          The training line above is the first run's.",
         runs.len(),
-        runs.iter().map(run).collect::<Vec<_>>().join("; ")
+        runs.iter().map(run_text).collect::<Vec<_>>().join("; ")
     )
+}
+
+/// A soup member's training, as it differs from the others'.
+pub(super) fn run_text(t: &TrainingConfig) -> String {
+    match t.trainable {
+        Trainable::AfterBlock(n) => format!("{n} blocks frozen, {} epochs, seed {}", t.epochs, t.seed),
+        Trainable::Head => format!("head only, {} epochs, seed {}", t.epochs, t.seed),
+        Trainable::Whole => format!("every layer, {} epochs, seed {}", t.epochs, t.seed),
+    }
 }
 
 fn split_name(split: SplitKind) -> &'static str {

@@ -140,8 +140,16 @@ test("the model card shows the default model's cross-validation, training curves
   assert.ok(viewsRow.includes(`${views.calibrated_ece.mean.toFixed(3)} ±`), `the views' calibrated ECE in ${viewsRow}`);
   assert.match(await app.page.textContent('[data-testid=views]'), new RegExp(`mean of the probabilities over ${card.views} views`));
   await app.page.waitForSelector('[data-testid=training-curves] polyline', { timeout: 30_000 });
-  const epochs = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').length;
-  assert.match(await app.page.textContent('.model-card'), new RegExp(`${epochs} epochs of the shipped run`));
+  // One pair of curves per training run: the model's own, or each soup member's.
+  const log = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+  const runs = [...new Set(log.map((epoch) => epoch.run ?? 0))];
+  assert.equal(await app.page.locator('[data-testid=training-curves]').count(), runs.length);
+  const cardText = await app.page.textContent('.model-card');
+  for (const run of runs) {
+    const epochs = log.filter((epoch) => (epoch.run ?? 0) === run).length;
+    const caption = run ? `Run ${run} of the soup \\([^)]*\\): ${epochs} epochs` : `${epochs} epochs of the shipped run`;
+    assert.match(cardText, new RegExp(caption));
+  }
   assert.equal(await app.page.locator('[data-testid=per-class-table] tbody tr').count(), 10);
   const cells = await app.page.$$eval('[data-testid=confusion-matrix] tbody td', (tds) => tds.map((td) => Number(td.textContent)));
   assert.equal(cells.length, 100);
