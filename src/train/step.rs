@@ -144,7 +144,8 @@ pub async fn predict(
 }
 
 /// Class probabilities for each image, each the mean over its `views` test-time views
-/// ([`test_time_views`]; 1: the image alone, as [`predict`]), one image's views per batch.
+/// ([`test_time_views`]; 1: the image alone, as [`predict`]), one image's views per batch
+/// (`batch_size` applies only to the image alone).
 /// This is how a model card's `views` are applied, in the page and in `fracture evaluate`.
 pub async fn predict_views(
     model: &Classifier,

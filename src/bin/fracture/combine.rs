@@ -46,6 +46,7 @@ pub struct CombineArgs {
     /// computes them; needs --data.
     #[arg(long, requires = "data")]
     views: Option<usize>,
+    /// Images per forward pass; with --views each image's views are one pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, value_enum, default_value = "flex")]

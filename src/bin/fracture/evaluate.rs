@@ -21,6 +21,7 @@ pub struct EvaluateArgs {
     /// Print the metrics as one JSON object (keys: accuracy, top3_accuracy, loss, n, per_class, confusion, …).
     #[arg(long)]
     json: bool,
+    /// Images per forward pass; with the card's test-time views each image's views are one pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, value_enum, default_value = "flex")]

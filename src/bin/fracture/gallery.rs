@@ -34,6 +34,7 @@ pub struct GalleryArgs {
     /// Longest side of a thumbnail, in pixels.
     #[arg(long, default_value_t = 160)]
     size: u32,
+    /// Images per forward pass; with the card's test-time views each image's views are one pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, value_enum, default_value = "flex")]
