@@ -115,33 +115,31 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     let top_name = crate::FractureClass::ALL[top_class].folder_name();
     // Read once: the text is about the model that answered, and a per-prediction view must not
     // subscribe to the long-lived model signal (see `HeatmapSettings`).
-    let honest = {
-        link.model.with_untracked(|m| match m {
-            // The page's own answer (over the card's views) where it was cross-validated so.
-            ModelState::Ready { card, .. } => match (card.answer_cross_validation(), card.metrics.get("group")) {
-                (Some(cv), _) => Some(format!(
-                    "How far to trust this: in {}-fold cross-validation over {} X-rays, each scored by a model that had \
-                     seen no near-copy of it, this recipe's first choice{} was right {:.0} % of the time and its top three \
-                     held the answer {:.0} % of the time (guessing: 10 % and 30 %).",
-                    cv.folds,
-                    cv.results.iter().map(|r| r.test_images).sum::<usize>(),
-                    cv.views.map_or(String::new(), |n| format!(" (over {n} views, as here)")),
-                    cv.top1.mean * 100.0,
-                    cv.top3.mean * 100.0
-                )),
-                (None, Some(run)) => Some(format!(
-                    "How far to trust this: on {} validation X-rays with no near-copy in its training images, \
-                     this model's first choice was right {:.0} % of the time and its top three held the answer \
-                     {:.0} % of the time (guessing: 10 % and 30 %).",
-                    run.validation.n,
-                    run.validation.accuracy * 100.0,
-                    run.validation.top3_accuracy * 100.0
-                )),
-                _ => None,
-            },
+    let honest = link.model.with_untracked(|m| match m {
+        // The page's own answer (over the card's views) where it was cross-validated so.
+        ModelState::Ready { card, .. } => match (card.answer_cross_validation(), card.metrics.get("group")) {
+            (Some(cv), _) => Some(format!(
+                "How far to trust this: in {}-fold cross-validation over {} X-rays, each scored by a model that had \
+                 seen no near-copy of it, this recipe's first choice{} was right {:.0} % of the time and its top three \
+                 held the answer {:.0} % of the time (guessing: 10 % and 30 %).",
+                cv.folds,
+                cv.results.iter().map(|r| r.test_images).sum::<usize>(),
+                cv.views.map_or(String::new(), |n| format!(" (over {n} views, as here)")),
+                cv.top1.mean * 100.0,
+                cv.top3.mean * 100.0
+            )),
+            (None, Some(run)) => Some(format!(
+                "How far to trust this: on {} validation X-rays with no near-copy in its training images, \
+                 this model's first choice was right {:.0} % of the time and its top three held the answer \
+                 {:.0} % of the time (guessing: 10 % and 30 %).",
+                run.validation.n,
+                run.validation.accuracy * 100.0,
+                run.validation.top3_accuracy * 100.0
+            )),
             _ => None,
-        })
-    };
+        },
+        _ => None,
+    });
     view! {
         <div class="images">
             <figure>

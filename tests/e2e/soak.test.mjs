@@ -1,8 +1,10 @@
 // Soak: 1,000 classifications in one page (CPU backend), cycling through the ten sample X-rays.
-// After a forced garbage collection at 100 and at 1,000, the page's and the worker's live
-// WebAssembly heaps (`heap_meter`), WebAssembly memories and JS heaps must each differ by less
-// than 5 %. The memory size alone is only the allocator's high-water mark; the live heap is
-// what caught a leak of one 48-byte allocation per classification (README, "Memory").
+// After a forced garbage collection at 100 and at 1,000, the page's and the worker's
+// WebAssembly memories and JS heaps must each differ by less than 5 %, and their live
+// WebAssembly heaps (`heap_meter`) by less than 1 %. The memory size alone is only the
+// allocator's high-water mark; the live heap is what caught a leak of one 48-byte allocation per
+// classification (+9.4 % on the page's, README "Memory"), and it held to 0.00 % since: 1 % still
+// catches a leak of about 9 bytes a classification.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
@@ -43,7 +45,7 @@ async function workerDevTools(workerUrl) {
   });
 }
 
-test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs by less than 5 %`, async () => {
+test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs by less than 5 % (live heaps: 1 %)`, async () => {
   const names = (await readdir('public/samples')).filter((n) => n.endsWith('.jpg')).sort();
   const samples = await Promise.all(names.map(async (name) =>
     ({ name, mimeType: 'image/jpeg', buffer: await readFile(`public/samples/${name}`) })));
@@ -85,7 +87,8 @@ test(`${TOTAL} classifications: memory at ${CHECKPOINT} and at ${TOTAL} differs 
   }
   for (const [what, before] of Object.entries(atCheckpoint)) {
     const change = Math.abs(atEnd[what] - before) / before;
-    assert.ok(change < 0.05, `${what}: ${mib(before)} MiB at ${CHECKPOINT}, ${mib(atEnd[what])} MiB at ${TOTAL}`);
+    const limit = what.includes('(live)') ? 0.01 : 0.05;
+    assert.ok(change < limit, `${what}: ${mib(before)} MiB at ${CHECKPOINT}, ${mib(atEnd[what])} MiB at ${TOTAL} (limit ${limit * 100} %)`);
   }
   assert.equal(await app.seq(), TOTAL);
   assert.deepEqual(app.errors, []);
