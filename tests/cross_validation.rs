@@ -230,16 +230,19 @@ fn only_runs_on_the_same_folds_combine() {
 fn one_model_per_fold_is_scored_over_test_time_views() {
     let data = common::synthetic_folder(3);
     let run = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
-    let scored = |runs: &[&Run], views: &str, soup: bool| -> CrossValidation {
-        let mut extra = vec!["--data".as_ref(), data.path().as_os_str(), "--views".as_ref(), views.as_ref()];
+    // One summary per `--views` count, in the order given.
+    let scored_each = |runs: &[&Run], counts: &[&str], soup: bool| -> Vec<CrossValidation> {
+        let mut extra = vec!["--data".as_ref(), data.path().as_os_str(), "--views".as_ref()];
+        extra.extend(counts.iter().map(|count| std::ffi::OsStr::new(count)));
         if soup {
             extra.push("--soup".as_ref());
         }
         let output = combine(runs, &extra);
         assert!(output.status.success(), "fracture combine failed: {}", String::from_utf8_lossy(&output.stderr));
         let combined: serde_json::Value = serde_json::from_slice(&output.stdout).expect("combine.json parses");
-        serde_json::from_value(combined["views"].clone()).expect("the views' cross-validation")
+        serde_json::from_value(combined["views"].clone()).expect("the views' cross-validations")
     };
+    let scored = |runs: &[&Run], views: &str, soup: bool| scored_each(runs, &[views], soup).remove(0);
     // One view is the image alone: the run's own scores, up to the saved weights' f16 rounding.
     let alone = scored(&[&run], "1", false);
     for (cv, again) in run.cv.results.iter().zip(&alone.results) {
@@ -253,6 +256,20 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     assert!(alone.results.iter().zip(&three.results).any(|(a, b)| (a.raw.loss - b.raw.loss).abs() > 1e-4));
     for result in &three.results {
         assert!(result.calibration.fitted_on == result.inner_valid_images && result.calibrated_ece.is_finite());
+    }
+    // Several counts from one pass over the largest: each as its own call scores it.
+    let both = scored_each(&[&run], &["3", "1"], false);
+    assert_eq!(both.iter().map(|cv| cv.views).collect::<Vec<_>>(), [Some(3), Some(1)]);
+    for (together, apart) in both.iter().zip([&three, &alone]) {
+        for (a, b) in together.results.iter().zip(&apart.results) {
+            assert!(
+                (a.raw.loss - b.raw.loss).abs() < 1e-5 && a.raw.accuracy == b.raw.accuracy,
+                "{} vs {}",
+                a.raw.loss,
+                b.raw.loss
+            );
+            assert!((a.calibration.temperature - b.calibration.temperature).abs() < 1e-4);
+        }
     }
     // The soup of a run with itself is the run's own model.
     let souped = scored(&[&run, &run], "3", true);

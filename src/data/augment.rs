@@ -121,6 +121,8 @@ mod tests {
         let again = test_time_views(&xray, 8);
         assert!(views.iter().zip(&again).all(|(a, b)| a.pixels == b.pixels), "the same views every call");
         assert_eq!(test_time_views(&xray, 1).len(), 1);
+        let more = test_time_views(&xray, 12);
+        assert!(views.iter().zip(&more).all(|(a, b)| a.pixels == b.pixels), "fewer views are the first of more");
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub use metrics::{ranked_classes, ClassMetrics, Evaluation};
 pub use soup::average_weights;
 pub use source::{Cached, Images, Source};
 pub use step::{
-    evaluate, predict, predict_averaged_views, predict_source, predict_views, predict_with_heatmap, StepStats, Trainer,
+    evaluate, mean_row, predict, predict_averaged_views, predict_each_view, predict_source, predict_views, predict_with_heatmap,
+    StepStats, Trainer,
 };
 pub use weight_average::WeightAverage;
 

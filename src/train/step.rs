@@ -157,16 +157,29 @@ pub async fn predict_views(
     if views <= 1 {
         return predict(model, images, batch_size, device).await;
     }
+    Ok(predict_each_view(model, images, views, device).await?.iter().map(|rows| mean_row(rows)).collect())
+}
+
+/// Each image's class probabilities on each of its `views` test-time views
+/// ([`test_time_views`]; the image itself first), one image's views per batch. The mean of the
+/// first `n` rows of an image is its [`predict_views`] answer for `n` views, since the views of
+/// a smaller count are the first of a larger one.
+pub async fn predict_each_view(
+    model: &Classifier,
+    images: &[&Xray],
+    views: usize,
+    device: &Device,
+) -> Result<Vec<Vec<[f32; NUM_CLASSES]>>, TrainError> {
     let mut rows = Vec::with_capacity(images.len());
     for xray in images {
-        let batch = images_to_tensor(&test_time_views(xray, views), device);
-        rows.push(mean_row(&predict_batches(model, std::iter::once(batch), 0).await?));
+        let batch = images_to_tensor(&test_time_views(xray, views.max(1)), device);
+        rows.push(predict_batches(model, std::iter::once(batch), 0).await?);
     }
     Ok(rows)
 }
 
 /// The mean of probability rows.
-fn mean_row(rows: &[[f32; NUM_CLASSES]]) -> [f32; NUM_CLASSES] {
+pub fn mean_row(rows: &[[f32; NUM_CLASSES]]) -> [f32; NUM_CLASSES] {
     let mut mean = [0.0; NUM_CLASSES];
     for row in rows {
         mean.iter_mut().zip(row).for_each(|(m, p)| *m += p / rows.len() as f32);

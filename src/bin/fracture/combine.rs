@@ -5,9 +5,10 @@
 //!   page would run every model);
 //! - with `--soup`, the **soup**: one model per fold whose weights are the average of the runs'
 //!   fold models ([`average_weights`]), scored on the fold's images (the page would run one);
-//! - with `--views N`, that one model per fold (the soup, or a single run's own fold model)
-//!   with each image's answer averaged over N test-time views, exactly as the page and
-//!   `fracture evaluate` compute it for a card with `views` ([`predict_views`]).
+//! - with `--views N [M …]`, that one model per fold (the soup, or a single run's own fold
+//!   model) with each image's answer averaged over N (and M, …) test-time views, exactly as the
+//!   page and `fracture evaluate` compute it for a card with `views` (`predict_views`); the
+//!   largest count's views are computed once and each count is scored from the first of them.
 //!
 //! Each is calibrated as `cv` calibrates a run: its temperature fitted on the fold's inner
 //! validation images, never on the fold.
@@ -19,8 +20,8 @@ use bone_fracture::data::{load_folder, Xray};
 use bone_fracture::model::Classifier;
 use bone_fracture::store::{load_model_dir, ModelCard, CARD_FILE};
 use bone_fracture::train::{
-    average_weights, predict_views, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult, Prediction,
-    PredictionPart,
+    average_weights, mean_row, predict, predict_each_view, AveragedViews, Calibration, CrossValidation, Evaluation, FoldResult,
+    Prediction, PredictionPart,
 };
 use bone_fracture::NUM_CLASSES;
 use clap::Args;
@@ -43,9 +44,10 @@ pub struct CombineArgs {
     data: Option<PathBuf>,
     /// Also score each fold's one model (the soup with --soup, else the single run's model)
     /// with each image's probabilities averaged over this many test-time views, as the page
-    /// computes them; needs --data.
-    #[arg(long, requires = "data")]
-    views: Option<usize>,
+    /// computes them; several counts (`--views 8 16`) are scored from one pass over the
+    /// largest; needs --data.
+    #[arg(long, num_args = 1.., requires = "data")]
+    views: Vec<usize>,
     /// Images per forward pass; with --views each image's views are one pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
@@ -64,9 +66,10 @@ struct Combined {
     #[serde(skip_serializing_if = "Option::is_none")]
     soup: Option<CrossValidation>,
     /// Each fold's one model with each image's probabilities averaged over its test-time
-    /// views (inner validation images too, for the temperature).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    views: Option<CrossValidation>,
+    /// views (inner validation images too, for the temperature), one summary per `--views`
+    /// count.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    views: Vec<CrossValidation>,
 }
 
 /// A fold's saved answers, inner validation first, as `cv` wrote them.
@@ -151,8 +154,11 @@ fn score(
 
 pub fn run(args: CombineArgs) -> Result<(), String> {
     let members: Vec<CrossValidation> = args.runs.iter().map(|run| read_json(&run.join("cv.json"))).collect::<Result<_, _>>()?;
-    if args.runs.len() > 1 && args.views.is_some() && !args.soup {
+    if args.runs.len() > 1 && !args.views.is_empty() && !args.soup {
         return Err("--views scores one model per fold: with several runs, add --soup".into());
+    }
+    if args.views.contains(&0) {
+        return Err("--views counts the image itself: 1 or more".into());
     }
     let first = &members[0];
     if let Some((run, other)) = args.runs.iter().zip(&members).find(|(_, m)| (m.folds, m.seed) != (first.folds, first.seed)) {
@@ -173,7 +179,7 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         return Err("the runs have no finished fold in common".into());
     }
     let device = args.backend.device()?;
-    let one_model = args.soup || args.views.is_some();
+    let one_model = args.soup || !args.views.is_empty();
     let dataset = match (&args.data, one_model) {
         (Some(data), true) => {
             let card: ModelCard = read_json(&args.runs[0].join(format!("fold-{}/{CARD_FILE}", numbers[0])))?;
@@ -186,7 +192,8 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     let index_of: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, key)| (key.as_str(), i)).collect();
     let by_key = |key: &str| Some(&dataset.as_ref()?.items[*index_of.get(key)?]);
 
-    let (mut ensemble, mut soup, mut views) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ensemble, mut soup) = (Vec::new(), Vec::new());
+    let mut views: Vec<Vec<FoldResult>> = vec![Vec::new(); args.views.len()];
     for &number in &numbers {
         let folds: Vec<FoldPredictions> = args
             .runs
@@ -230,12 +237,11 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                     .map(|p| by_key(&p.file).map(|item| &item.xray).ok_or_else(|| format!("{} is not in --data", p.file)))
                     .collect()
             };
-            let answers = |predictions: &[Prediction], views: usize| {
-                pollster::block_on(predict_views(&model, &images(predictions)?, views, args.batch_size, &device))
-                    .map_err(|e| e.to_string())
+            let image_alone = |predictions: &[Prediction]| {
+                pollster::block_on(predict(&model, &images(predictions)?, args.batch_size, &device)).map_err(|e| e.to_string())
             };
             if args.soup {
-                let rows = (answers(valid, 1)?, answers(test, 1)?);
+                let rows = (image_alone(valid)?, image_alone(test)?);
                 let result = score(number, train_images, (valid, test), (&rows.0, &rows.1));
                 eprintln!(
                     "fold {number}, soup: top-1 {:.3} · top-3 {:.3} · loss {:.3}",
@@ -243,16 +249,24 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
                 );
                 soup.push(result);
             }
-            if let Some(count) = args.views {
-                // Calibrated as the page shows it: the temperature fitted on the inner
-                // validation images' averages.
-                let rows = (answers(valid, count)?, answers(test, count)?);
-                let result = score(number, train_images, (valid, test), (&rows.0, &rows.1));
-                eprintln!(
-                    "fold {number}, {count} views: top-1 {:.3} · top-3 {:.3} · loss {:.3} · ECE {:.3} → {:.3}",
-                    result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss, result.raw_ece, result.calibrated_ece
-                );
-                views.push(result);
+            if let Some(&most) = args.views.iter().max() {
+                let each_view = |predictions: &[Prediction]| {
+                    pollster::block_on(predict_each_view(&model, &images(predictions)?, most, &device)).map_err(|e| e.to_string())
+                };
+                let (valid_views, test_views) = (each_view(valid)?, each_view(test)?);
+                for (&count, results) in args.views.iter().zip(&mut views) {
+                    // Calibrated as the page shows it: the temperature fitted on the inner
+                    // validation images' averages.
+                    let means =
+                        |rows: &[Vec<[f32; NUM_CLASSES]>]| -> Vec<_> { rows.iter().map(|r| mean_row(&r[..count])).collect() };
+                    let rows = (means(&valid_views), means(&test_views));
+                    let result = score(number, train_images, (valid, test), (&rows.0, &rows.1));
+                    eprintln!(
+                        "fold {number}, {count} views: top-1 {:.3} · top-3 {:.3} · loss {:.3} · ECE {:.3} → {:.3}",
+                        result.raw.accuracy, result.raw.top3_accuracy, result.raw.loss, result.raw_ece, result.calibrated_ece
+                    );
+                    results.push(result);
+                }
             }
         }
     }
@@ -268,19 +282,24 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         soup: args
             .soup
             .then(|| CrossValidation::summarise(&format!("soup (weights averaged) of {recipe}"), first.folds, first.seed, soup)),
-        views: args.views.map(|count| {
-            let model = match args.soup {
-                true => format!("soup (weights averaged) of {recipe}"),
-                false => recipe.clone(),
-            };
-            let summary = CrossValidation::summarise(
-                &format!("{model} · each answer averaged over {count} test-time views"),
-                first.folds,
-                first.seed,
-                views,
-            );
-            CrossValidation { views: Some(count), ..summary }
-        }),
+        views: args
+            .views
+            .iter()
+            .zip(views)
+            .map(|(&count, results)| {
+                let model = match args.soup {
+                    true => format!("soup (weights averaged) of {recipe}"),
+                    false => recipe.clone(),
+                };
+                let summary = CrossValidation::summarise(
+                    &format!("{model} · each answer averaged over {count} test-time views"),
+                    first.folds,
+                    first.seed,
+                    results,
+                );
+                CrossValidation { views: Some(count), ..summary }
+            })
+            .collect(),
         runs: names,
     };
     print_summary(&combined.ensemble);
@@ -297,5 +316,9 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     // Each combination also alone, as `cv.json` holds a run's (`fracture publish --cv` takes it).
     write("ensemble.json", pretty(&combined.ensemble))?;
     combined.soup.as_ref().map_or(Ok(()), |soup| write("soup.json", pretty(soup)))?;
-    combined.views.as_ref().map_or(Ok(()), |views| write("views.json", pretty(views)))
+    // `views.json`: the first --views count's; `views-N.json`: each count's.
+    if let Some(views) = combined.views.first() {
+        write("views.json", pretty(views))?;
+    }
+    combined.views.iter().try_for_each(|views| write(&format!("views-{}.json", views.views.unwrap_or(1)), pretty(views)))
 }
