@@ -233,7 +233,7 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     // One summary per `--views` count, in the order given.
     let scored_each = |runs: &[&Run], counts: &[&str], soup: bool| -> Vec<CrossValidation> {
         let mut extra = vec!["--data".as_ref(), data.path().as_os_str(), "--views".as_ref()];
-        extra.extend(counts.iter().map(|count| std::ffi::OsStr::new(count)));
+        extra.extend(counts.iter().map(std::ffi::OsStr::new));
         if soup {
             extra.push("--soup".as_ref());
         }
