@@ -277,22 +277,20 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
         print_summary(&CrossValidation::summarise(&format!("{name}: {}", member.recipe), member.folds, member.seed, results));
     }
     let recipe = recipes(&members);
+    let one_model_label = match args.soup {
+        true => format!("soup (weights averaged) of {recipe}"),
+        false => recipe.clone(),
+    };
     let combined = Combined {
         ensemble: CrossValidation::summarise(&format!("ensemble of {recipe}"), first.folds, first.seed, ensemble),
-        soup: args
-            .soup
-            .then(|| CrossValidation::summarise(&format!("soup (weights averaged) of {recipe}"), first.folds, first.seed, soup)),
+        soup: args.soup.then(|| CrossValidation::summarise(&one_model_label, first.folds, first.seed, soup)),
         views: args
             .views
             .iter()
             .zip(views)
             .map(|(&count, results)| {
-                let model = match args.soup {
-                    true => format!("soup (weights averaged) of {recipe}"),
-                    false => recipe.clone(),
-                };
                 let summary = CrossValidation::summarise(
-                    &format!("{model} · each answer averaged over {count} test-time views"),
+                    &format!("{one_model_label} · each answer averaged over {count} test-time views"),
                     first.folds,
                     first.seed,
                     results,
@@ -320,5 +318,5 @@ pub fn run(args: CombineArgs) -> Result<(), String> {
     if let Some(views) = combined.views.first() {
         write("views.json", pretty(views))?;
     }
-    combined.views.iter().try_for_each(|views| write(&format!("views-{}.json", views.views.unwrap_or(1)), pretty(views)))
+    args.views.iter().zip(&combined.views).try_for_each(|(count, views)| write(&format!("views-{count}.json"), pretty(views)))
 }
