@@ -284,14 +284,23 @@ fn one_model_per_fold_is_scored_over_test_time_views() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("add --soup"));
 
     // `fracture publish` keeps the views' cross-validation in a card that answers over as many
-    // views, and refuses one of another count.
+    // views, and refuses one of another count. Given no --runs, it keeps the card's comparisons.
     let card = publish(&run, &three, 3).expect("publish keeps the views' cross-validation");
     assert_eq!(card.cross_validation.expect("the run's cross-validation").results, run.cv.results);
     assert_eq!(card.cross_validation_views, Some(three.clone()));
+    assert_eq!(card.comparison, seed_cnn_comparison(), "the card's comparisons, kept");
     let refused = publish(&run, &three, 8);
     assert!(refused.unwrap_err().contains("averages 3 test-time view(s) per answer but the card answers over 8"));
     let refused = publish(&run, &alone, 1);
     assert!(refused.unwrap_err().contains("answers from the image alone: --cv-views is for a card that averages"));
+}
+
+/// The shipped seed CNN's comparison runs (the MLP's), as a card's to keep.
+fn seed_cnn_comparison() -> Vec<bone_fracture::store::RunMetrics> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("public/models/seed-cnn/model.json");
+    let card = ModelCard::from_json(&std::fs::read_to_string(path).expect("the seed CNN's card")).expect("a card");
+    assert!(!card.comparison.is_empty(), "the seed CNN's card compares it with the MLP");
+    card.comparison
 }
 
 /// `fracture publish --cv --cv-views` on a copy of `run`'s first fold model whose card answers
@@ -306,6 +315,7 @@ fn publish(run: &Run, views: &CrossValidation, card_views: usize) -> Result<Mode
     let card_path = model.join("model.json");
     let mut card = ModelCard::from_json(&std::fs::read_to_string(&card_path).expect("model.json")).expect("a card");
     card.views = card_views;
+    card.comparison = seed_cnn_comparison();
     std::fs::write(&card_path, card.to_json()).expect("model.json");
     let views_path = shipped.path().join("views.json");
     std::fs::write(&views_path, serde_json::to_string(views).expect("json")).expect("views.json");

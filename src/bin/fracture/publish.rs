@@ -16,7 +16,8 @@ pub struct PublishArgs {
     #[arg(long)]
     model: PathBuf,
     /// Other run folders whose validation metrics are added: the same architecture's become
-    /// `metrics` entries, the others `comparison` entries.
+    /// `metrics` entries, the others `comparison` entries. Without any, the card keeps the
+    /// comparisons it has (to add a cross-validation to a published card without its runs).
     #[arg(long, num_args = 1..)]
     runs: Vec<PathBuf>,
     /// The index to (re)write; it lists every folder beside `--model` that has weights.
@@ -42,7 +43,9 @@ fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
 
 pub fn run(args: PublishArgs) -> Result<(), String> {
     let mut card = read_card(&args.model)?;
-    card.comparison.clear();
+    if !args.runs.is_empty() {
+        card.comparison.clear();
+    }
     for run in &args.runs {
         let other = read_card(run)?;
         let same_architecture = other.architecture.name() == card.architecture.name();
