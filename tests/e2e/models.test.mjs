@@ -102,12 +102,23 @@ test('WebGPU and the CPU give every model the same probabilities', () => {
   }
 });
 
-test('the address can ask for a model: ?model=seed-cnn', async () => {
+test("the address can ask for a model: ?model=seed-cnn, whose card and answers cite its own cross-validation", async () => {
   const browser = await launchChromium({ webgpu: false });
   const app = new ClassifierPage(await (await browser.newContext()).newPage());
   await app.open(`${server.url}?model=seed-cnn`);
   assert.match(await app.page.textContent('[data-testid=model-ready]'), /Seed CNN/);
   assert.equal(await app.page.inputValue('[data-testid=model-picker]'), 'seed-cnn');
+  const card = JSON.parse(await readFile('public/models/seed-cnn/model.json', 'utf8'));
+  const top1 = `${(card.cross_validation.top1.mean * 100).toFixed(1)} ±`;
+  const cv = await app.page.textContent('[data-testid=cv-table]');
+  assert.ok(cv.includes(top1) && cv.includes('seed-cnn · 10 epochs'), `the seed CNN's folds in ${cv}`);
+  assert.equal(await app.page.locator('[data-testid=cv-views]').count(), 0, 'it answers from the image alone');
+  await app.upload(files.xray);
+  if (!(await app.probabilities())) assert.fail(`seed-cnn: ${await app.errorText()}`);
+  const honesty = await app.page.textContent('.honesty');
+  const folds = `in 5-fold cross-validation over 992 X-rays`;
+  const right = `right ${(card.cross_validation.top1.mean * 100).toFixed(0)} % of the time`;
+  assert.ok(honesty.includes(folds) && honesty.includes(right), honesty);
   await browser.close();
 });
 
