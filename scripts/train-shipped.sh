@@ -21,7 +21,7 @@ train --model cnn --split group --out public/models/seed-cnn 2>runs/seed-cnn-gro
 train --model cnn --split random --out runs/seed-cnn-random --no-weights 2>runs/seed-cnn-random.log
 train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-group.log
 train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-random.log
-# The seed CNN's cross-validation (its card's "Cross-validation" table; 73 minutes here).
+# The seed CNN's cross-validation (its card's "Cross-validation" table; 71 minutes here).
 "$fracture" cv --model cnn --data "$data" --backend "$backend" --out runs/cv-seed-cnn 2>runs/cv-seed-cnn.log
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
   --cv runs/cv-seed-cnn/cv.json --index public/models/index.json
