@@ -306,6 +306,15 @@ fn seed_cnn_comparison() -> Vec<bone_fracture::store::RunMetrics> {
 /// `fracture publish --cv --cv-views` on a copy of `run`'s first fold model whose card answers
 /// over `card_views` views: the card it wrote, or the command's message.
 fn publish(run: &Run, views: &CrossValidation, card_views: usize) -> Result<ModelCard, String> {
+    let folder = tempfile::tempdir().expect("a folder");
+    let views_path = folder.path().join("views.json");
+    std::fs::write(&views_path, serde_json::to_string(views).expect("json")).expect("views.json");
+    publish_with(run, card_views, &["--cv-views".as_ref(), views_path.as_os_str()])
+}
+
+/// `fracture publish --cv` and `extra` on a copy of `run`'s first fold model whose card answers
+/// over `card_views` views and compares itself with the seed CNN's runs.
+fn publish_with(run: &Run, card_views: usize, extra: &[&std::ffi::OsStr]) -> Result<ModelCard, String> {
     let shipped = tempfile::tempdir().expect("a models folder");
     let model = shipped.path().join("fold-1");
     std::fs::create_dir_all(&model).expect("a model folder");
@@ -317,21 +326,43 @@ fn publish(run: &Run, views: &CrossValidation, card_views: usize) -> Result<Mode
     card.views = card_views;
     card.comparison = seed_cnn_comparison();
     std::fs::write(&card_path, card.to_json()).expect("model.json");
-    let views_path = shipped.path().join("views.json");
-    std::fs::write(&views_path, serde_json::to_string(views).expect("json")).expect("views.json");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fracture"))
         .args(["publish", "--default", "fold-1", "--model"])
         .arg(&model)
         .arg("--cv")
         .arg(run.out.path().join("cv.json"))
-        .arg("--cv-views")
-        .arg(&views_path)
         .arg("--index")
         .arg(shipped.path().join("index.json"))
+        .args(extra)
         .output()
         .expect("fracture runs");
     match output.status.success() {
         true => Ok(ModelCard::from_json(&std::fs::read_to_string(&card_path).expect("model.json")).expect("a card")),
         false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
     }
+}
+
+#[test]
+fn a_card_compares_itself_with_other_models_cross_validated_on_its_folds() {
+    let data = common::synthetic_folder(3);
+    let cnn = cv_on(data.path(), &["--model", "cnn", "--epochs", "1"]);
+    let mlp = cv_on(data.path(), &["--model", "mlp", "--epochs", "1"]);
+    // A `fracture cv` folder among --runs adds its cross-validation, named by its model; the
+    // card's own architecture is never compared with itself.
+    let runs = |runs: &[&Run]| {
+        let mut args = vec![std::ffi::OsStr::new("--runs")];
+        args.extend(runs.iter().map(|r| r.out.path().as_os_str()));
+        publish_with(&cnn, 1, &args)
+    };
+    let card = runs(&[&mlp, &cnn]).expect("publish compares the MLP's cross-validation");
+    let compared: Vec<_> = card.cross_validation_comparison.iter().map(|c| (c.model.as_str(), &c.cross_validation)).collect();
+    assert_eq!(compared, [("mlp", &mlp.cv)]);
+    // A card that compares itself with this one carries its answer's cross-validation first.
+    let carried = card.compared_cross_validations();
+    assert_eq!(carried.iter().map(|c| c.model.as_str()).collect::<Vec<_>>(), ["seed-cnn", "mlp"]);
+    assert_eq!(carried[0].cross_validation.results, cnn.cv.results);
+    // Cross-validations on other folds do not compare.
+    let other_folds = cv_on(data.path(), &["--model", "mlp", "--epochs", "1", "--seed", "7"]);
+    let message = runs(&[&other_folds]).unwrap_err();
+    assert!(message.contains("mlp's cross-validation (3 folds drawn with seed 7) is not on this card's folds"), "{message}");
 }

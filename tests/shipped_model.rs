@@ -68,6 +68,11 @@ fn the_default_model_is_cross_validated_and_calibrated() {
     assert_eq!(cv.results.iter().map(|r| r.test_images).sum::<usize>(), 992, "every image is scored once");
     let calibration = card.calibration.as_ref().expect("a fitted temperature");
     assert!(calibration.temperature > 0.0 && calibration.nll_after <= calibration.nll_before + 1e-9);
+    // Its comparison table cites the seed CNN's cross-validation on the same folds.
+    let seed = crate::card(Path::new(SEED_DIR));
+    let compared = card.cross_validation_comparison.iter().find(|c| c.model == "seed-cnn").expect("the seed CNN's folds");
+    assert_eq!(Some(&compared.cross_validation), seed.answer_cross_validation(), "as the seed CNN's card has it");
+    assert_eq!((compared.cross_validation.folds, compared.cross_validation.seed), (cv.folds, cv.seed), "the same folds");
 }
 
 #[test]

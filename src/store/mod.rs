@@ -81,6 +81,14 @@ pub struct RunMetrics {
     pub validation: Evaluation,
 }
 
+/// Another model's group-disjoint cross-validation on the same folds, for the comparison table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparedCrossValidation {
+    /// The model, as the comparison table names it (`seed-cnn`, `mlp`).
+    pub model: String,
+    pub cross_validation: CrossValidation,
+}
+
 /// `model.json`: everything needed to rebuild, use and judge a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelCard {
@@ -123,6 +131,9 @@ pub struct ModelCard {
     /// For a soup, the training runs whose weights it averages (`training` is the first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub averaged_from: Vec<TrainingConfig>,
+    /// Other models' cross-validations on the same folds (`fracture publish --runs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_validation_comparison: Vec<ComparedCrossValidation>,
 }
 
 fn one_view() -> usize {
@@ -171,6 +182,7 @@ impl ModelCard {
             cross_validation: None,
             cross_validation_views: None,
             averaged_from: Vec::new(),
+            cross_validation_comparison: Vec::new(),
         }
     }
 
@@ -194,6 +206,7 @@ impl ModelCard {
             );
         }
         card.comparison = base.metrics.values().chain(&base.comparison).cloned().collect();
+        card.cross_validation_comparison = base.compared_cross_validations();
         card
     }
 
@@ -221,6 +234,21 @@ impl ModelCard {
     /// measured so, else the image alone's.
     pub fn answer_cross_validation(&self) -> Option<&CrossValidation> {
         self.cross_validation_views.as_ref().or(self.cross_validation.as_ref())
+    }
+
+    /// The comparison table's name for this model's answer: its group run's (which says how it
+    /// answers, `efficientnet-lite0 (soup of 2) · 8 views`), else its architecture's.
+    pub fn answer_name(&self) -> String {
+        self.metrics.get("group").map_or_else(|| self.architecture.name().to_string(), |m| m.model.clone())
+    }
+
+    /// This model's answer's cross-validation followed by those it compares itself with: what
+    /// a card that compares itself with this one carries.
+    pub fn compared_cross_validations(&self) -> Vec<ComparedCrossValidation> {
+        let own = self
+            .answer_cross_validation()
+            .map(|cv| ComparedCrossValidation { model: self.answer_name(), cross_validation: cv.clone() });
+        own.into_iter().chain(self.cross_validation_comparison.iter().cloned()).collect()
     }
 
     /// Pretty JSON.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use bone_fracture::store::{ModelCard, CARD_FILE};
+use bone_fracture::store::{ComparedCrossValidation, ModelCard, CARD_FILE};
 use bone_fracture::train::CrossValidation;
 use clap::Args;
 use serde_json::json;
@@ -16,8 +16,10 @@ pub struct PublishArgs {
     #[arg(long)]
     model: PathBuf,
     /// Other run folders whose validation metrics are added: the same architecture's become
-    /// `metrics` entries, the others `comparison` entries. Without any, the card keeps the
-    /// comparisons it has (to add a cross-validation to a published card without its runs).
+    /// `metrics` entries, the others `comparison` entries, with their cards' cross-validations.
+    /// A `fracture cv` folder adds its cross-validation (on the card's folds) to the comparison.
+    /// Without any, the card keeps the comparisons it has (to add a cross-validation to a
+    /// published card without its runs).
     #[arg(long, num_args = 1..)]
     runs: Vec<PathBuf>,
     /// The index to (re)write; it lists every folder beside `--model` that has weights.
@@ -41,13 +43,33 @@ fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
     ModelCard::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// A `fracture cv` folder's summary.
+const CV_FILE: &str = "cv.json";
+
+/// Adds another model's cross-validation to the card's comparison, each model once and never
+/// the card's own architecture.
+fn compare_cross_validation(card: &mut ModelCard, compared: ComparedCrossValidation) {
+    let own = compared.model.split([' ', '·']).next() == Some(card.architecture.name());
+    if !own && !card.cross_validation_comparison.iter().any(|c| c.model == compared.model) {
+        card.cross_validation_comparison.push(compared);
+    }
+}
+
 pub fn run(args: PublishArgs) -> Result<(), String> {
     let mut card = read_card(&args.model)?;
     if !args.runs.is_empty() {
         card.comparison.clear();
+        card.cross_validation_comparison.clear();
     }
     for run in &args.runs {
+        if run.join(CV_FILE).exists() {
+            let cv: CrossValidation = read_json(&run.join(CV_FILE))?;
+            let model = read_card(&run.join("fold-1"))?.architecture.name().to_string();
+            compare_cross_validation(&mut card, ComparedCrossValidation { model, cross_validation: cv });
+            continue;
+        }
         let other = read_card(run)?;
+        let compared = other.compared_cross_validations();
         let same_architecture = other.architecture.name() == card.architecture.name();
         let mut others = Vec::new();
         for (split, metrics) in other.metrics {
@@ -64,6 +86,11 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
                 && !card.comparison.iter().any(|m| m.model == metrics.model && m.split == metrics.split)
             {
                 card.comparison.push(metrics);
+            }
+        }
+        if !same_architecture {
+            for compared in compared {
+                compare_cross_validation(&mut card, compared);
             }
         }
     }
@@ -94,6 +121,15 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
             return Err(format!("{} was not scored on the folds of {}", path.display(), cv.recipe));
         }
         card.cross_validation_views = Some(views);
+    }
+    if let Some(cv) = &card.cross_validation {
+        if let Some(other) = card.cross_validation_comparison.iter().find(|o| (o.cross_validation.folds, o.cross_validation.seed) != (cv.folds, cv.seed)) {
+            return Err(format!(
+                "{}'s cross-validation ({} folds drawn with seed {}) is not on this card's folds ({} drawn with seed {}): \
+                 compare runs on the same folds",
+                other.model, other.cross_validation.folds, other.cross_validation.seed, cv.folds, cv.seed
+            ));
+        }
     }
     let path = args.model.join(CARD_FILE);
     std::fs::write(&path, card.to_json() + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
