@@ -153,6 +153,20 @@ test("the model card shows the default model's cross-validation, training curves
   assert.ok(viewsRow.includes(`mean over ${card.views} views (the page's answer)${(views.top1.mean * 100).toFixed(1)} ±`), `the views' top-1 in ${viewsRow}`);
   assert.ok(viewsRow.includes(`${views.calibrated_ece.mean.toFixed(3)} ±`), `the views' calibrated ECE in ${viewsRow}`);
   assert.match(await app.page.textContent('[data-testid=views]'), new RegExp(`mean of the probabilities over ${card.views} views`));
+  // "How good is it?" leads with every model's cross-validation on these folds: this one's
+  // answer, then those its card compares it with (the seed CNN's at least).
+  const compared = [{ model: card.metrics.group.model, cross_validation: views }, ...card.cross_validation_comparison];
+  assert.ok(compared.some((c) => c.model === 'seed-cnn'), 'the seed CNN is compared on the same folds');
+  const rows = await app.page.$$eval('[data-testid=compared-cv]', (trs) => trs.map((tr) => tr.textContent));
+  assert.deepEqual(
+    rows,
+    compared.map(({ model, cross_validation: cv }) => {
+      const pm = (m) => `${(m.mean * 100).toFixed(1)} ± ${(m.sd * 100).toFixed(1)} %`;
+      const images = cv.results.reduce((n, fold) => n + fold.test_images, 0);
+      return `${model}${cv.folds} group folds${pm(cv.top1)}${pm(cv.top3)}${cv.macro_f1.mean.toFixed(3)} ± ${cv.macro_f1.sd.toFixed(3)}` +
+        `${cv.loss.mean.toFixed(3)} ± ${cv.loss.sd.toFixed(3)}${images}`;
+    }),
+  );
   await app.page.waitForSelector('[data-testid=training-curves] polyline', { timeout: 30_000 });
   // One pair of curves per training run: the model's own, or each soup member's.
   const log = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
