@@ -123,7 +123,11 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
         card.cross_validation_views = Some(views);
     }
     if let Some(cv) = &card.cross_validation {
-        if let Some(other) = card.cross_validation_comparison.iter().find(|o| (o.cross_validation.folds, o.cross_validation.seed) != (cv.folds, cv.seed)) {
+        if let Some(other) = card
+            .cross_validation_comparison
+            .iter()
+            .find(|o| (o.cross_validation.folds, o.cross_validation.seed) != (cv.folds, cv.seed))
+        {
             return Err(format!(
                 "{}'s cross-validation ({} folds drawn with seed {}) is not on this card's folds ({} drawn with seed {}): \
                  compare runs on the same folds",
