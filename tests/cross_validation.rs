@@ -357,6 +357,7 @@ fn a_card_compares_itself_with_other_models_cross_validated_on_its_folds() {
     let card = runs(&[&mlp, &cnn]).expect("publish compares the MLP's cross-validation");
     let compared: Vec<_> = card.cross_validation_comparison.iter().map(|c| (c.model.as_str(), &c.cross_validation)).collect();
     assert_eq!(compared, [("mlp", &mlp.cv)]);
+    assert_eq!(card.comparison, seed_cnn_comparison(), "given only cv folders, the card keeps its comparisons");
     // A card that compares itself with this one carries its answer's cross-validation first.
     let carried = card.compared_cross_validations();
     assert_eq!(carried.iter().map(|c| c.model.as_str()).collect::<Vec<_>>(), ["seed-cnn", "mlp"]);

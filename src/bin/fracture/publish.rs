@@ -16,10 +16,11 @@ pub struct PublishArgs {
     #[arg(long)]
     model: PathBuf,
     /// Other run folders whose validation metrics are added: the same architecture's become
-    /// `metrics` entries, the others `comparison` entries, with their cards' cross-validations.
-    /// A `fracture cv` folder adds its cross-validation (on the card's folds) to the comparison.
-    /// Without any, the card keeps the comparisons it has (to add a cross-validation to a
-    /// published card without its runs).
+    /// `metrics` entries, the others `comparison` entries, with their cards' cross-validations;
+    /// given any, they replace the card's comparisons. A `fracture cv` folder adds its
+    /// cross-validation (on the card's folds) to the comparison, replacing that model's; given
+    /// only such folders (or no runs), the card keeps the other comparisons it has (to add a
+    /// cross-validation to a published card without its runs).
     #[arg(long, num_args = 1..)]
     runs: Vec<PathBuf>,
     /// The index to (re)write; it lists every folder beside `--model` that has weights.
@@ -46,26 +47,35 @@ fn read_card(dir: &std::path::Path) -> Result<ModelCard, String> {
 /// A `fracture cv` folder's summary.
 const CV_FILE: &str = "cv.json";
 
-/// Adds another model's cross-validation to the card's comparison, each model once and never
-/// the card's own architecture.
-fn compare_cross_validation(card: &mut ModelCard, compared: ComparedCrossValidation) {
-    let own = compared.model.split([' ', '·']).next() == Some(card.architecture.name());
-    if !own && !card.cross_validation_comparison.iter().any(|c| c.model == compared.model) {
-        card.cross_validation_comparison.push(compared);
+/// Adds another model's cross-validation to the card's comparison, each model once (the
+/// first kept, or with `replace` this one) and never the card's own architecture.
+fn compare_cross_validation(card: &mut ModelCard, compared: ComparedCrossValidation, replace: bool) {
+    if compared.model.split([' ', '·']).next() == Some(card.architecture.name()) {
+        return;
     }
+    let list = &mut card.cross_validation_comparison;
+    match list.iter().position(|c| c.model == compared.model) {
+        Some(i) if replace => list[i] = compared,
+        Some(_) => {}
+        None => list.push(compared),
+    }
+}
+
+fn is_cv_folder(run: &std::path::Path) -> bool {
+    run.join(CV_FILE).exists()
 }
 
 pub fn run(args: PublishArgs) -> Result<(), String> {
     let mut card = read_card(&args.model)?;
-    if !args.runs.is_empty() {
+    if !args.runs.iter().all(|run| is_cv_folder(run)) {
         card.comparison.clear();
         card.cross_validation_comparison.clear();
     }
     for run in &args.runs {
-        if run.join(CV_FILE).exists() {
+        if is_cv_folder(run) {
             let cv: CrossValidation = read_json(&run.join(CV_FILE))?;
             let model = read_card(&run.join("fold-1"))?.architecture.name().to_string();
-            compare_cross_validation(&mut card, ComparedCrossValidation { model, cross_validation: cv });
+            compare_cross_validation(&mut card, ComparedCrossValidation { model, cross_validation: cv }, true);
             continue;
         }
         let other = read_card(run)?;
@@ -90,7 +100,7 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
         }
         if !same_architecture {
             for compared in compared {
-                compare_cross_validation(&mut card, compared);
+                compare_cross_validation(&mut card, compared, false);
             }
         }
     }
