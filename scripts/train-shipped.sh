@@ -23,7 +23,7 @@ train --model mlp --split group --out runs/mlp-group --no-weights 2>runs/mlp-gro
 train --model mlp --split random --out runs/mlp-random --no-weights 2>runs/mlp-random.log
 # The seed CNN's cross-validation (its card's "Cross-validation" table; 71 minutes here).
 "$fracture" cv --model cnn --data "$data" --backend "$backend" --out runs/cv-seed-cnn 2>runs/cv-seed-cnn.log
-# The MLP's cross-validation (README, "The reference notebook's models"; 36 minutes here), on
+# The MLP's cross-validation (README, "The reference notebook's models"; 55 minutes here), on
 # the same folds: the seed CNN's card compares the two (and the default model's card, all three).
 "$fracture" cv --model mlp --data "$data" --backend "$backend" --out runs/cv-mlp 2>runs/cv-mlp.log
 "$fracture" publish --model public/models/seed-cnn --runs runs/seed-cnn-random runs/mlp-group runs/mlp-random \
