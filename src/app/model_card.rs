@@ -112,7 +112,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
         <p>
             "The reference notebook reported 89.34 % validation accuracy. Its random split puts near-copies of the same "
             "X-ray on both sides, so it measures memory more than diagnosis. A group split keeps every near-copy group "
-            "on one side; cross-validation repeats it over five folds, so that every image is scored once by a model "
+            "on one side; cross-validation repeats it fold by fold, so that every image is scored once by a model "
             "that never saw it or its near-copies: those are the numbers to trust."
         </p>
         <table class="metrics" data-testid="metrics-table">
@@ -169,13 +169,12 @@ fn CrossValidatedRow(compared: ComparedCrossValidation) -> impl IntoView {
 /// with the temperature fitted on those means).
 #[component]
 fn CrossValidationTable(cv: CrossValidation, views: Option<CrossValidation>) -> impl IntoView {
-    let (pm, plain) = (pm_percent, pm);
     let views_row = views.map(|v| {
         view! {
             <tr class="trusted" data-testid="cv-views">
                 <td>{format!("mean over {} views (the page's answer)", v.views.unwrap_or(1))}</td>
-                <td>{pm(v.top1)}</td><td>{pm(v.top3)}</td><td>{plain(v.macro_f1)}</td>
-                <td>{plain(v.loss)}</td><td>{plain(v.ece)}</td><td>{plain(v.calibrated_ece)}</td>
+                <td>{pm_percent(v.top1)}</td><td>{pm_percent(v.top3)}</td><td>{pm(v.macro_f1)}</td>
+                <td>{pm(v.loss)}</td><td>{pm(v.ece)}</td><td>{pm(v.calibrated_ece)}</td>
             </tr>
         }
     });
@@ -198,8 +197,8 @@ fn CrossValidationTable(cv: CrossValidation, views: Option<CrossValidation>) -> 
             <tbody>
                 <tr class="trusted">
                     <td>"the image alone"</td>
-                    <td>{pm(cv.top1)}</td><td>{pm(cv.top3)}</td><td>{plain(cv.macro_f1)}</td>
-                    <td>{plain(cv.loss)}</td><td>{plain(cv.ece)}</td><td>{plain(cv.calibrated_ece)}</td>
+                    <td>{pm_percent(cv.top1)}</td><td>{pm_percent(cv.top3)}</td><td>{pm(cv.macro_f1)}</td>
+                    <td>{pm(cv.loss)}</td><td>{pm(cv.ece)}</td><td>{pm(cv.calibrated_ece)}</td>
                 </tr>
                 {views_row}
             </tbody>
