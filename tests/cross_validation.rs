@@ -361,6 +361,7 @@ fn a_card_compares_itself_with_other_models_cross_validated_on_its_folds() {
     // A card that compares itself with this one carries its answer's cross-validation first.
     let carried = card.compared_cross_validations();
     assert_eq!(carried.iter().map(|c| c.model.as_str()).collect::<Vec<_>>(), ["seed-cnn", "mlp"]);
+    assert_eq!(carried.iter().map(|c| c.architecture.as_str()).collect::<Vec<_>>(), ["seed-cnn", "mlp"]);
     assert_eq!(carried[0].cross_validation.results, cnn.cv.results);
     // Cross-validations on other folds do not compare.
     let other_folds = cv_on(data.path(), &["--model", "mlp", "--epochs", "1", "--seed", "7"]);

@@ -71,6 +71,7 @@ fn the_default_model_is_cross_validated_and_calibrated() {
     // Its comparison table cites the seed CNN's cross-validation on the same folds.
     let seed = crate::card(Path::new(SEED_DIR));
     let compared = card.cross_validation_comparison.iter().find(|c| c.model == "seed-cnn").expect("the seed CNN's folds");
+    assert_eq!(compared.architecture, seed.architecture.name(), "named by its architecture");
     assert_eq!(Some(&compared.cross_validation), seed.answer_cross_validation(), "as the seed CNN's card has it");
     assert_eq!((compared.cross_validation.folds, compared.cross_validation.seed), (cv.folds, cv.seed), "the same folds");
 }

@@ -86,6 +86,10 @@ pub struct RunMetrics {
 pub struct ComparedCrossValidation {
     /// The model, as the comparison table names it (`seed-cnn`, `mlp`).
     pub model: String,
+    /// Its architecture's name (`Architecture::name`); empty in cards published before it was
+    /// recorded.
+    #[serde(default)]
+    pub architecture: String,
     pub cross_validation: CrossValidation,
 }
 
@@ -245,9 +249,11 @@ impl ModelCard {
     /// This model's answer's cross-validation followed by those it compares itself with: what
     /// a card that compares itself with this one carries.
     pub fn compared_cross_validations(&self) -> Vec<ComparedCrossValidation> {
-        let own = self
-            .answer_cross_validation()
-            .map(|cv| ComparedCrossValidation { model: self.answer_name(), cross_validation: cv.clone() });
+        let own = self.answer_cross_validation().map(|cv| ComparedCrossValidation {
+            model: self.answer_name(),
+            architecture: self.architecture.name().into(),
+            cross_validation: cv.clone(),
+        });
         own.into_iter().chain(self.cross_validation_comparison.iter().cloned()).collect()
     }
 

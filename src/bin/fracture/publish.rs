@@ -50,7 +50,7 @@ const CV_FILE: &str = "cv.json";
 /// Adds another model's cross-validation to the card's comparison, each model once (the
 /// first kept, or with `replace` this one) and never the card's own architecture.
 fn compare_cross_validation(card: &mut ModelCard, compared: ComparedCrossValidation, replace: bool) {
-    if compared.model.split([' ', '·']).next() == Some(card.architecture.name()) {
+    if compared.architecture == card.architecture.name() {
         return;
     }
     let list = &mut card.cross_validation_comparison;
@@ -61,23 +61,21 @@ fn compare_cross_validation(card: &mut ModelCard, compared: ComparedCrossValidat
     }
 }
 
-fn is_cv_folder(run: &std::path::Path) -> bool {
-    run.join(CV_FILE).exists()
+/// A `fracture cv` folder's cross-validation, named by its folds' architecture.
+fn read_cv_folder(run: &std::path::Path) -> Result<ComparedCrossValidation, String> {
+    let cross_validation = read_json(&run.join(CV_FILE))?;
+    let architecture = read_card(&run.join("fold-1"))?.architecture.name().to_string();
+    Ok(ComparedCrossValidation { model: architecture.clone(), architecture, cross_validation })
 }
 
 pub fn run(args: PublishArgs) -> Result<(), String> {
     let mut card = read_card(&args.model)?;
-    if !args.runs.iter().all(|run| is_cv_folder(run)) {
+    let (cv_folders, cards): (Vec<&PathBuf>, Vec<&PathBuf>) = args.runs.iter().partition(|run| run.join(CV_FILE).exists());
+    if !cards.is_empty() {
         card.comparison.clear();
         card.cross_validation_comparison.clear();
     }
-    for run in &args.runs {
-        if is_cv_folder(run) {
-            let cv: CrossValidation = read_json(&run.join(CV_FILE))?;
-            let model = read_card(&run.join("fold-1"))?.architecture.name().to_string();
-            compare_cross_validation(&mut card, ComparedCrossValidation { model, cross_validation: cv }, true);
-            continue;
-        }
+    for run in cards {
         let other = read_card(run)?;
         let compared = other.compared_cross_validations();
         let same_architecture = other.architecture.name() == card.architecture.name();
@@ -103,6 +101,10 @@ pub fn run(args: PublishArgs) -> Result<(), String> {
                 compare_cross_validation(&mut card, compared, false);
             }
         }
+    }
+    // After the cards' comparisons: a cv folder replaces the one a card brought.
+    for run in cv_folders {
+        compare_cross_validation(&mut card, read_cv_folder(run)?, true);
     }
     if let Some(path) = &args.cv {
         card.cross_validation = Some(read_json(path)?);
