@@ -65,6 +65,17 @@ impl FractureClass {
         }
     }
 
+    /// The name the page shows: the folder name in one consistent case (the dataset capitalises
+    /// three of its ten folders differently). [`Self::from_folder_name`] reads it back.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            FractureClass::FractureDislocation => "Fracture-dislocation",
+            FractureClass::Hairline => "Hairline fracture",
+            FractureClass::Spiral => "Spiral fracture",
+            other => other.folder_name(),
+        }
+    }
+
     /// A short lower-case name for file names and ids (`fracture-dislocation`).
     pub fn slug(self) -> &'static str {
         match self {
@@ -142,6 +153,17 @@ impl<'de> Deserialize<'de> for FractureClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_share_one_case_and_read_back() {
+        for class in FractureClass::ALL {
+            let name = class.display_name();
+            let (first, rest) = name.split_at(1);
+            assert!(first.chars().all(|c| c.is_ascii_uppercase()) && !rest.chars().any(|c| c.is_ascii_uppercase()), "{name}");
+            assert_eq!(FractureClass::from_folder_name(name), Some(class));
+        }
+        assert_eq!(FractureClass::Spiral.display_name(), "Spiral fracture");
+    }
 
     #[test]
     fn label_order_is_fixed_and_alphabetical() {

@@ -1,7 +1,7 @@
 //! Fine-tuning (the page's run, also `fracture finetune`): the split, the before/after scores,
 //! head-only freezing, a loss that explodes, and saving weights from any device.
 
-#![allow(deprecated)] // `Device::ndarray`: the page's CPU backend, deprecated in Burn 0.22 for flex
+#![allow(deprecated)] // `Device::ndarray`, deprecated in Burn 0.22 for flex (the page's CPU backend)
 //!
 //! The runs use flex, the fastest CPU backend natively; the page's backends share the step
 //! (`tests/training_step.rs` compares them).

@@ -1,7 +1,7 @@
 //! Output shapes of the models, EfficientNet's split forward pass, and save → load round trips.
 
-// `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex`; ndarray is still the CPU
-// backend this project runs on.
+// `Device::ndarray` is deprecated in Burn 0.22 in favour of `flex` (the page's CPU backend);
+// these checks run on it, the plainest CPU reference.
 #![allow(deprecated)]
 
 mod common;
@@ -96,4 +96,15 @@ fn wrong_or_damaged_weights_are_refused_with_a_message() {
     });
     let err = classifier_from_card(&card, &bytes, &device).unwrap_err();
     assert!(err.to_string().contains("sha256"), "{err}");
+}
+
+#[test]
+fn every_architecture_has_a_readable_name() {
+    for architecture in [Architecture::seed_cnn(), Architecture::mlp(), Architecture::efficientnet_lite0()] {
+        let readable = Architecture::readable(architecture.name());
+        assert!(!readable.contains(architecture.name()), "{} reads as {readable}", architecture.name());
+    }
+    assert_eq!(Architecture::readable("efficientnet-lite0 (soup of 2) · 8 views"), "EfficientNet-Lite0 (soup of 2) · 8 views");
+    assert_eq!(Architecture::readable("seed-cnn (fine-tuned)"), "Notebook CNN (fine-tuned)");
+    assert_eq!(Architecture::readable("another model"), "another model");
 }

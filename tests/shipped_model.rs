@@ -97,7 +97,7 @@ fn ndarray_flex_and_wgpu_give_the_same_probabilities() {
             let (_, model) = load_model_dir(&dir, &device).expect("the shipped model loads");
             pollster::block_on(predict(&model, &refs, 4, &device)).expect("prediction")
         };
-        #[allow(deprecated)] // ndarray: the page's CPU backend
+        #[allow(deprecated)] // ndarray: the page's CPU backend before flex replaced it
         let ndarray = run(Device::ndarray());
         let flex = run(Device::flex());
         let wgpu = run(wgpu_device.clone());

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::engine_link::{use_engine, ModelState};
-use crate::worker::BackendKind;
+use crate::worker::{reason_and_detail, BackendKind};
 
 /// The active backend, why it was chosen, and buttons to switch.
 #[component]
@@ -15,7 +15,7 @@ pub fn BackendBar() -> impl IntoView {
         <div class="backend-bar" data-testid="backend" data-backend=attribute>
             <span class="backend-label">
                 {move || match link.backend.get() {
-                    Some(state) => format!("Running on {} ({})", state.kind.label(), state.adapter),
+                    Some(state) => format!("Running on {} · {}", state.kind.label(), state.adapter),
                     None => "Choosing a backend…".to_string(),
                 }}
             </span>
@@ -23,7 +23,13 @@ pub fn BackendBar() -> impl IntoView {
                 link.backend
                     .get()
                     .and_then(|b| b.fallback)
-                    .map(|why| view! { <span class="fallback">{format!("Using the CPU because {why}.")}</span> })
+                    .map(|why| {
+                        let (reason, detail) = reason_and_detail(&why);
+                        let detail = detail.map(|detail| {
+                            view! { <details><summary>"Details"</summary><code>{detail.to_string()}</code></details> }
+                        });
+                        view! { <span class="fallback">{format!("Using the CPU because {reason}.")} {detail}</span> }
+                    })
             }}
             <span class="switch">
                 "Switch to " <SwitchButton to=BackendKind::WebGpu /> <SwitchButton to=BackendKind::Cpu />

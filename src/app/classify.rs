@@ -112,7 +112,7 @@ fn PredictionView(prediction: Prediction) -> impl IntoView {
     });
     let settings = expect_context::<HeatmapSettings>();
     let top_class = crate::train::ranked_classes(&probabilities)[0];
-    let top_name = crate::FractureClass::ALL[top_class].folder_name();
+    let top_name = crate::FractureClass::ALL[top_class].display_name();
     // Read once: the text is about the model that answered, and a per-prediction view must not
     // subscribe to the long-lived model signal (see `HeatmapSettings`).
     let honest = link.model.with_untracked(|m| match m {

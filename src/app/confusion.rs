@@ -19,8 +19,10 @@ pub fn ConfusionMatrix(
     #[prop(into)] opened: Signal<Option<Cell>>,
     on_open: Callback<Cell>,
 ) -> impl IntoView {
-    let header =
-        FractureClass::ALL.iter().map(|c| view! { <th scope="col" title=c.folder_name()>{abbreviation(*c)}</th> }).collect_view();
+    let header = FractureClass::ALL
+        .iter()
+        .map(|c| view! { <th scope="col" title=c.display_name()>{abbreviation(*c)}</th> })
+        .collect_view();
     let rows = evaluation
         .confusion
         .iter()
@@ -31,7 +33,7 @@ pub fn ConfusionMatrix(
                 .enumerate()
                 .map(|(predicted, &n)| {
                     let cell = (actual, predicted);
-                    let name = |i: usize| FractureClass::from_index(i).map_or("?", |c| c.folder_name());
+                    let name = |i: usize| FractureClass::from_index(i).map_or("?", |c| c.display_name());
                     let label = format!("{n} X-rays: actual {}, predicted {}", name(actual), name(predicted));
                     view! {
                         <td class:diagonal=actual == predicted class:empty=n == 0>
@@ -51,7 +53,7 @@ pub fn ConfusionMatrix(
                 })
                 .collect_view();
             let class = FractureClass::from_index(actual).expect("a row per class");
-            view! { <tr><th scope="row" title=class.folder_name()>{abbreviation(class)}</th>{cells}</tr> }
+            view! { <tr><th scope="row" title=class.display_name()>{abbreviation(class)}</th>{cells}</tr> }
         })
         .collect_view();
     view! {

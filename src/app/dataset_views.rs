@@ -54,8 +54,8 @@ pub fn ValidationGrid(images: Vec<Predicted>, filter: RwSignal<Filter>) -> impl 
     let heading = move || match filter.get() {
         Filter::Cell((actual, predicted)) => format!(
             "Actual {}, predicted {}:",
-            FractureClass::from_index(actual).map_or("?", |c| c.folder_name()),
-            FractureClass::from_index(predicted).map_or("?", |c| c.folder_name())
+            FractureClass::from_index(actual).map_or("?", |c| c.display_name()),
+            FractureClass::from_index(predicted).map_or("?", |c| c.display_name())
         ),
         _ => "Show:".into(),
     };
@@ -96,10 +96,10 @@ fn ValidationImage(image: Predicted) -> impl IntoView {
             data-actual=actual.index()
             data-predicted=predicted.index()
         >
-            <img src=image.image.thumbnail alt=format!("Validation X-ray labelled {}", actual.folder_name()) loading="lazy" />
+            <img src=image.image.thumbnail alt=format!("Validation X-ray labelled {}", actual.display_name()) loading="lazy" />
             <figcaption>
-                <span>"Actual: " {actual.folder_name()}</span>
-                <span class="answer">{format!("Model: {} ({:.0} %)", predicted.folder_name(), confidence * 100.0)}</span>
+                <span>"Actual: " {actual.display_name()}</span>
+                <span class="answer">{format!("Model: {} ({:.0} %)", predicted.display_name(), confidence * 100.0)}</span>
             </figcaption>
         </figure>
     }
@@ -118,8 +118,8 @@ pub fn TrainingGrid(images: Vec<Thumbnail>) -> impl IntoView {
                 .map(|image| view! {
                     <li>
                         <figure class="xray-thumb" data-testid="training-image" data-class=image.class.index()>
-                            <img src=image.thumbnail alt=format!("Training X-ray labelled {}", image.class.folder_name()) loading="lazy" />
-                            <figcaption>{image.class.folder_name()}</figcaption>
+                            <img src=image.thumbnail alt=format!("Training X-ray labelled {}", image.class.display_name()) loading="lazy" />
+                            <figcaption>{image.class.display_name()}</figcaption>
                         </figure>
                     </li>
                 })

@@ -29,8 +29,8 @@ pub fn SampleGallery() -> impl IntoView {
                         view! {
                             <li>
                                 <button class="sample" data-testid="sample" data-class=class.slug() on:click=on_click>
-                                    <img src=url alt=format!("Sample X-ray: {}", class.folder_name()) loading="lazy" />
-                                    <span>{class.folder_name()}</span>
+                                    <img src=url alt=format!("Sample X-ray: {}", class.display_name()) loading="lazy" />
+                                    <span>{class.display_name()}</span>
                                 </button>
                             </li>
                         }
@@ -55,7 +55,7 @@ pub fn DatasetCredit(what: &'static str) -> impl IntoView {
 
 fn classify_sample(link: EngineLink, class: FractureClass, url: String) {
     spawn_local(async move {
-        let name = format!("sample: {}", class.folder_name());
+        let name = format!("sample: {}", class.display_name());
         match fetch_bytes(&url).await {
             Ok(bytes) => link.classify(name, bytes),
             Err(message) => link.fail_input(format!("{name}: {message}")),

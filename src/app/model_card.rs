@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::analysis::AnalysisViews;
 use super::engine_link::{use_engine, ModelState};
 use crate::data::{Framing, SplitKind};
+use crate::model::Architecture;
 use crate::store::{ComparedCrossValidation, ModelCard, RunMetrics};
 use crate::train::{CrossValidation, Keep, MeanSd, Schedule, Trainable, TrainingConfig};
 
@@ -134,7 +135,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                         let v = run.validation;
                         view! {
                             <tr>
-                                <td>{run.model}</td>
+                                <td>{Architecture::readable(&run.model)}</td>
                                 <td>{format!("{} split", split_name(run.split))}</td>
                                 <td>{percent(v.accuracy)}</td>
                                 <td>{percent(v.top3_accuracy)}</td>
@@ -155,8 +156,8 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
 fn CrossValidatedRow(compared: ComparedCrossValidation) -> impl IntoView {
     let cv = compared.cross_validation;
     view! {
-        <tr class="trusted" data-testid="compared-cv">
-            <td>{compared.model}</td>
+        <tr class="trusted" data-testid="compared-cv" data-model=compared.model.clone()>
+            <td>{Architecture::readable(&compared.model)}</td>
             <td>{format!("{} group folds", cv.folds)}</td>
             <td>{pm_percent(cv.top1)}</td><td>{pm_percent(cv.top3)}</td><td>{pm(cv.macro_f1)}</td>
             <td>{pm(cv.loss)}</td><td>{cv.results.iter().map(|r| r.test_images).sum::<usize>()}</td>

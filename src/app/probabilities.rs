@@ -29,7 +29,7 @@ pub fn ProbabilityBars(
                             data-class=class.folder_name()
                             data-prob=probabilities[index].to_string()
                         >
-                            <span class="class-name">{class.folder_name()}</span>
+                            <span class="class-name">{class.display_name()}</span>
                             <span class="bar">
                                 <span class="fill" style:width=format!("{percent:.1}%")></span>
                             </span>

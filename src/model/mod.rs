@@ -80,6 +80,17 @@ impl Architecture {
         }
     }
 
+    /// A model name that starts with an architecture's [`Self::name`] (`seed-cnn (fine-tuned)`,
+    /// as the cards' tables name runs) with that name in words: `Notebook CNN (fine-tuned)`.
+    pub fn readable(model: &str) -> String {
+        const WORDS: [(&str, &str); 3] =
+            [("efficientnet-lite0", "EfficientNet-Lite0"), ("seed-cnn", "Notebook CNN"), ("mlp", "Notebook MLP")];
+        WORDS
+            .iter()
+            .find_map(|(name, words)| model.strip_prefix(name).map(|rest| format!("{words}{rest}")))
+            .unwrap_or_else(|| model.to_string())
+    }
+
     /// Builds the network with fresh (random) weights on `device`.
     pub fn init(&self, device: &Device) -> Classifier {
         match self {

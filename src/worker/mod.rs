@@ -14,4 +14,4 @@ mod finetune;
 #[cfg(target_arch = "wasm32")]
 pub mod weights;
 
-pub use protocol::{BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request, ShippedModel};
+pub use protocol::{reason_and_detail, BackendKind, Event, LabelledFile, ModelFiles, Prediction, Request, ShippedModel};

@@ -94,6 +94,15 @@ pub struct ModelFiles {
     pub weights: Vec<u8>,
 }
 
+/// A fallback reason's sentence and its technical detail: the reasons end with the error that
+/// caused them in parentheses ("the GPU was lost (…)"), which the page folds away.
+pub fn reason_and_detail(why: &str) -> (&str, Option<&str>) {
+    match why.split_once(" (") {
+        Some((reason, detail)) if detail.ends_with(')') => (reason, Some(&detail[..detail.len() - 1])),
+        _ => (why, None),
+    }
+}
+
 /// What the worker tells the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
@@ -168,6 +177,17 @@ pub struct Prediction {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_fallback_reason_folds_its_technical_detail() {
+        use super::reason_and_detail;
+        assert_eq!(
+            reason_and_detail("no GPU adapter could be opened (No adapter available: noop not requested (x))"),
+            ("no GPU adapter could be opened", Some("No adapter available: noop not requested (x)"))
+        );
+        assert_eq!(reason_and_detail("the GPU was lost"), ("the GPU was lost", None));
+        assert_eq!(reason_and_detail("odd (unclosed"), ("odd (unclosed", None));
+    }
+
     use super::*;
 
     #[test]

@@ -157,16 +157,20 @@ test("the model card shows the default model's cross-validation, training curves
   // answer, then those its card compares it with (the seed CNN's at least).
   const compared = [{ model: card.metrics.group.model, cross_validation: views }, ...card.cross_validation_comparison];
   assert.ok(compared.some((c) => c.model === 'seed-cnn'), 'the seed CNN is compared on the same folds');
-  const rows = await app.page.$$eval('[data-testid=compared-cv]', (trs) => trs.map((tr) => tr.textContent));
+  // Each row: the card's model name (its first cell says it in words), then the figures.
+  const rows = await app.page.$$eval('[data-testid=compared-cv]',
+    (trs) => trs.map((tr) => [tr.dataset.model, [...tr.cells].slice(1).map((td) => td.textContent).join('')]));
   assert.deepEqual(
     rows,
     compared.map(({ model, cross_validation: cv }) => {
       const pm = (m) => `${(m.mean * 100).toFixed(1)} ± ${(m.sd * 100).toFixed(1)} %`;
       const images = cv.results.reduce((n, fold) => n + fold.test_images, 0);
-      return `${model}${cv.folds} group folds${pm(cv.top1)}${pm(cv.top3)}${cv.macro_f1.mean.toFixed(3)} ± ${cv.macro_f1.sd.toFixed(3)}` +
-        `${cv.loss.mean.toFixed(3)} ± ${cv.loss.sd.toFixed(3)}${images}`;
+      return [model, `${cv.folds} group folds${pm(cv.top1)}${pm(cv.top3)}${cv.macro_f1.mean.toFixed(3)} ± ${cv.macro_f1.sd.toFixed(3)}` +
+        `${cv.loss.mean.toFixed(3)} ± ${cv.loss.sd.toFixed(3)}${images}`];
     }),
   );
+  const names = await app.page.$$eval('[data-testid=compared-cv] td:first-child', (tds) => tds.map((td) => td.textContent));
+  assert.ok(names.includes('Notebook CNN') && names.includes('Notebook MLP'), `the networks named in words: ${names}`);
   await app.page.waitForSelector('[data-testid=training-curves] polyline', { timeout: 30_000 });
   // One pair of curves per training run: the model's own, or each soup member's.
   const log = (await readFile(`public/models/${index.default}/metrics.jsonl`, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));

@@ -212,7 +212,7 @@ pub fn DataPicker(set: RwSignal<LabelledSet>) -> impl IntoView {
                                             on:dragover=move |ev: ev::DragEvent| ev.prevent_default()
                                             on:drop=on_drop
                                         >
-                                            {class.folder_name()}
+                                            {class.display_name()}
                                             <input
                                                 type="file"
                                                 accept="image/*,.dcm,.dicom,application/dicom"

@@ -123,7 +123,7 @@ fn CellImages(report: FineTuneReport, opened: RwSignal<Option<Cell>>, run_set: R
                 }
             })
             .collect_view();
-        let name = |i: usize| FractureClass::from_index(i).map_or("?", |c| c.folder_name());
+        let name = |i: usize| FractureClass::from_index(i).map_or("?", |c| c.display_name());
         Some(view! {
             <div class="cell-images" data-testid="finetune-cell-images">
                 <p>
