@@ -14,8 +14,9 @@ const TOTAL = Number(process.env.SOAK_TOTAL ?? 1000);
 const CHECKPOINT = 100;
 // Extra points at which to print the figures (e.g. SOAK_EVERY=250), to see how they move.
 const EVERY = Number(process.env.SOAK_EVERY ?? 0);
-// The small seed CNN by default: a thousand runs of the transfer model (8 views a classification)
-// would take the whole CI budget. SOAK_MODEL=efficientnet-lite0 measures the default model.
+// The small seed CNN by default: a thousand runs of the transfer model (8 views a classification,
+// 833 ms each in README "Memory") would add about 14 minutes to the test command.
+// SOAK_MODEL=efficientnet-lite0 measures the default model.
 const MODEL = process.env.SOAK_MODEL ?? 'seed-cnn';
 
 let session, browser, context, app;
