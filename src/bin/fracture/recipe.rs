@@ -41,6 +41,11 @@ pub struct Recipe {
     pub lr: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Seed of the new classifier's initial weights (default: --seed). Runs that share it
+    /// start from the same network, so their weights can be averaged (`fracture soup`) even
+    /// when --seed gives them other batches and augmented views.
+    #[arg(long)]
+    pub head_seed: Option<u64>,
     /// Keep the input layers and the first N blocks frozen (EfficientNet: 0–16 MBConv blocks;
     /// 16 trains the 1x1 head convolution and the classifier). Default: train everything.
     #[arg(long)]
@@ -125,7 +130,7 @@ impl Recipe {
 
     /// The starting network: fresh weights, or ImageNet's trunk with a fresh head.
     pub fn init(&self, config: &TrainingConfig, device: &Device) -> Result<Classifier, String> {
-        device.seed(config.seed);
+        device.seed(self.head_seed.unwrap_or(config.seed));
         match self.model {
             ModelChoice::Efficientnet => {
                 let pth = self.imagenet.clone().unwrap_or_else(default_pth_path);
