@@ -14,7 +14,15 @@ pub struct TrainingConfig {
     pub batch_size: usize,
     /// Adam learning rate.
     pub learning_rate: f64,
+    /// Seeds the split (unless drawn apart), the batch order, the augmentation and the cached
+    /// views — and the device's generator unless `init_seed` is set.
     pub seed: u64,
+    /// Seeds the device's generator apart from `seed`: a new layer's first weights (Burn draws
+    /// them when first read, in the first step) and the dropout masks. Runs that share it and
+    /// differ in `seed` start from one network on other batches and views, so their weights
+    /// can be averaged into a soup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_seed: Option<u64>,
     pub split: SplitKind,
     /// Share of the images held out for validation.
     pub valid_fraction: f64,
@@ -148,6 +156,7 @@ impl TrainingConfig {
             batch_size: 32,
             learning_rate: 5e-4,
             seed: 42,
+            init_seed: None,
             split,
             valid_fraction: 0.1,
             adam_beta_1: 0.9,
@@ -163,6 +172,11 @@ impl TrainingConfig {
             keep: Keep::BestValidation,
             trunk_lr_factor: 1.0,
         }
+    }
+
+    /// The seed of the device's generator: `init_seed`, else `seed`.
+    pub fn init_seed(&self) -> u64 {
+        self.init_seed.unwrap_or(self.seed)
     }
 
     /// The optimiser these settings describe.

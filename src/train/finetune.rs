@@ -107,6 +107,7 @@ pub async fn fine_tune(
         batch_size: options.batch_size.max(1),
         learning_rate: options.learning_rate,
         seed: options.seed,
+        init_seed: None,
         split: SplitKind::Group,
         valid_fraction: options.valid_fraction,
         trainable: options.trainable,

@@ -115,7 +115,7 @@ pub async fn fit_source(
     if train.is_empty() {
         return Err(TrainError::NoData("the training part of the split is empty".into()));
     }
-    device.seed(config.seed);
+    device.seed(config.init_seed());
     let trainable = match config.trainable {
         Trainable::Whole => model.clone(),
         Trainable::Head => model.clone().freeze_trunk(),

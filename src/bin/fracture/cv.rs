@@ -138,7 +138,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.keep,
         config.trunk_lr_factor,
     ) + &format!(" · seed {}", args.recipe.seed)
-        + &args.recipe.head_seed.map_or(String::new(), |seed| format!(" · head drawn with seed {seed}"))
+        + &args.recipe.init_seed.map_or(String::new(), |seed| format!(" · initial weights and dropout drawn with seed {seed}"))
         + &args.fold_seed.map_or(String::new(), |seed| format!(" · folds drawn with seed {seed}"))
 }
 

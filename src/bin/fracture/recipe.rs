@@ -41,11 +41,11 @@ pub struct Recipe {
     pub lr: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Seed of the new classifier's initial weights (default: --seed). Runs that share it
-    /// start from the same network, so their weights can be averaged (`fracture soup`) even
-    /// when --seed gives them other batches and augmented views.
+    /// Seed of the new layers' first weights and of dropout (default: --seed). Runs that
+    /// share it start from one network, so their weights can be averaged (`fracture soup`)
+    /// while --seed gives each its own batches and augmented views.
     #[arg(long)]
-    pub head_seed: Option<u64>,
+    pub init_seed: Option<u64>,
     /// Keep the input layers and the first N blocks frozen (EfficientNet: 0–16 MBConv blocks;
     /// 16 trains the 1x1 head convolution and the classifier). Default: train everything.
     #[arg(long)]
@@ -110,6 +110,7 @@ impl Recipe {
         config.batch_size = self.batch_size;
         config.learning_rate = self.lr;
         config.seed = self.seed;
+        config.init_seed = self.init_seed;
         config.valid_fraction = valid_fraction;
         config.trainable = self.frozen_blocks.map_or(Trainable::Whole, Trainable::AfterBlock);
         config.augment = self.augment;
@@ -130,7 +131,7 @@ impl Recipe {
 
     /// The starting network: fresh weights, or ImageNet's trunk with a fresh head.
     pub fn init(&self, config: &TrainingConfig, device: &Device) -> Result<Classifier, String> {
-        device.seed(self.head_seed.unwrap_or(config.seed));
+        device.seed(config.init_seed());
         match self.model {
             ModelChoice::Efficientnet => {
                 let pth = self.imagenet.clone().unwrap_or_else(default_pth_path);
