@@ -77,3 +77,32 @@ fn a_soup_of_trained_models_is_a_model_folder_with_its_own_scores() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("was trained on another split"), "{message}");
 }
+
+#[test]
+fn runs_sharing_an_init_seed_start_from_one_network() {
+    let data = common::synthetic_folder(3);
+    let runs = tempfile::tempdir().expect("a folder");
+    let dir = |name: &str| runs.path().join(name);
+    // At learning rate 0 the weights stay as they were drawn; only batch-norm statistics follow
+    // the batches, which `--seed` changes.
+    let still = ["--epochs", "1", "--lr", "0"];
+    train(data.path(), &dir("42"), &still);
+    train(data.path(), &dir("43-init-42"), &[&still[..], &["--seed", "43", "--init-seed", "42", "--split-seed", "42"]].concat());
+    train(data.path(), &dir("43"), &[&still[..], &["--seed", "43", "--split-seed", "42"]].concat());
+
+    let device = Device::flex();
+    let drawn = |name: &str| {
+        let (_, model) = load_model_dir(&dir(name), &device).expect("a trained model");
+        let mut weights = common::weights_by_name(&model);
+        weights.retain(|name, _| !name.contains("running"));
+        weights
+    };
+    let first = drawn("42");
+    assert!(first.len() >= 10, "{:?}", first.keys());
+    assert_eq!(drawn("43-init-42"), first, "the same first weights, whatever --seed");
+    assert_ne!(drawn("43"), first, "--seed alone draws other first weights");
+    let split = |name: &str| std::fs::read_to_string(dir(name).join(SPLIT_FILE)).expect("split.csv");
+    assert_eq!(split("43-init-42"), split("42"), "--split-seed keeps the split");
+    let output = soup(data.path(), &[&dir("42"), &dir("43-init-42")], &dir("soup"));
+    assert!(output.status.success(), "fracture soup failed: {}", String::from_utf8_lossy(&output.stderr));
+}
