@@ -129,9 +129,9 @@ impl Recipe {
         InputSpec { framing: if self.trim_bars { Framing::TrimBars } else { Framing::Whole }, ..InputSpec::default() }
     }
 
-    /// The starting network: fresh weights, or ImageNet's trunk with a fresh head.
+    /// The starting network: fresh weights, or ImageNet's trunk with a fresh head. The fresh
+    /// layers are drawn lazily, with the seed `fit_source` sets (`TrainingConfig::init_seed`).
     pub fn init(&self, config: &TrainingConfig, device: &Device) -> Result<Classifier, String> {
-        device.seed(config.init_seed());
         match self.model {
             ModelChoice::Efficientnet => {
                 let pth = self.imagenet.clone().unwrap_or_else(default_pth_path);
