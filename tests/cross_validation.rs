@@ -212,7 +212,7 @@ fn only_runs_on_the_same_folds_combine() {
     assert!(message.contains("the runs' folds differ"), "{message}");
 
     // Another training seed on the default seed's folds.
-    let reseeded = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7", "--fold-seed", "42"]);
+    let reseeded = cv_on(data.path(), &["--model", "cnn", "--epochs", "1", "--seed", "7", "--split-seed", "42"]);
     assert!(reseeded.cv.recipe.ends_with("seed 7 · folds drawn with seed 42"), "{}", reseeded.cv.recipe);
     let same_images = |a: &Run, b: &Run| {
         a.predictions.iter().zip(&b.predictions).all(|(x, y)| x.iter().map(|p| &p.file).eq(y.iter().map(|p| &p.file)))

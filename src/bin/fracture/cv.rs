@@ -35,11 +35,6 @@ pub struct CvArgs {
     data: PathBuf,
     #[arg(long, default_value_t = 5)]
     folds: usize,
-    /// Draw the folds with this seed instead of --seed: runs that differ only in their
-    /// training randomness (initial head, order, augmentations) then share their folds, and
-    /// `fracture combine` can score them together.
-    #[arg(long)]
-    fold_seed: Option<u64>,
     /// Run only these folds (1-based), e.g. to spread a run over several processes.
     #[arg(long, num_args = 1..)]
     only: Vec<usize>,
@@ -139,7 +134,7 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.trunk_lr_factor,
     ) + &format!(" · seed {}", args.recipe.seed)
         + &args.recipe.init_seed.map_or(String::new(), |seed| format!(" · initial weights and dropout drawn with seed {seed}"))
-        + &args.fold_seed.map_or(String::new(), |seed| format!(" · folds drawn with seed {seed}"))
+        + &args.recipe.split_seed.map_or(String::new(), |seed| format!(" · folds drawn with seed {seed}"))
 }
 
 pub fn run(args: CvArgs) -> Result<(), String> {
@@ -155,7 +150,7 @@ pub fn run(args: CvArgs) -> Result<(), String> {
     let all: Vec<&LabelledXray> = dataset.items.iter().collect();
     let cache = args.recipe.prefix_cache(&config, &args.recipe.init(&config, &device)?, &all, &device)?;
     let mut results = Vec::new();
-    let fold_seed = args.fold_seed.unwrap_or(config.seed);
+    let fold_seed = args.recipe.split_seed();
     for fold in fold_parts(&dataset.items, args.folds, fold_seed, &config) {
         let number = fold.number;
         if !args.only.is_empty() && !args.only.contains(&number) {

@@ -46,6 +46,11 @@ pub struct Recipe {
     /// while --seed gives each its own batches and augmented views.
     #[arg(long)]
     pub init_seed: Option<u64>,
+    /// Draw the held-out images (`train`'s validation split, `cv`'s folds) with this seed
+    /// instead of --seed: runs that differ only in their training randomness then share them,
+    /// as `fracture soup` (one `split.csv`) and `fracture combine` (one set of folds) need.
+    #[arg(long, alias = "fold-seed")]
+    pub split_seed: Option<u64>,
     /// Keep the input layers and the first N blocks frozen (EfficientNet: 0–16 MBConv blocks;
     /// 16 trains the 1x1 head convolution and the classifier). Default: train everything.
     #[arg(long)]
@@ -127,6 +132,11 @@ impl Recipe {
     /// How images are prepared for the model: the card's `input`.
     pub fn input(&self) -> InputSpec {
         InputSpec { framing: if self.trim_bars { Framing::TrimBars } else { Framing::Whole }, ..InputSpec::default() }
+    }
+
+    /// The seed of the held-out images: --split-seed, else --seed.
+    pub fn split_seed(&self) -> u64 {
+        self.split_seed.unwrap_or(self.seed)
     }
 
     /// The starting network: fresh weights, or ImageNet's trunk with a fresh head. The fresh

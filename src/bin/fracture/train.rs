@@ -24,10 +24,6 @@ pub struct TrainArgs {
     /// Share of images held out for validation.
     #[arg(long, default_value_t = 0.1)]
     valid_fraction: f64,
-    /// Draw the split with this seed instead of --seed, so that runs differing only in their
-    /// training randomness share `split.csv` (as `fracture soup` requires).
-    #[arg(long)]
-    split_seed: Option<u64>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: Backend,
     /// Output folder: model.bpk, model.json, metrics.jsonl.
@@ -62,7 +58,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     }
     let classes: Vec<_> = dataset.items.iter().map(|i| i.class).collect();
     let groups: Vec<_> = dataset.items.iter().map(|i| i.group.clone()).collect();
-    let split_seed = args.split_seed.unwrap_or(config.seed);
+    let split_seed = args.recipe.split_seed();
     let parts = split(config.split, &classes, &groups, config.valid_fraction, split_seed);
     let train: Vec<&LabelledXray> = parts.train.iter().map(|&i| &dataset.items[i]).collect();
     let valid: Vec<&LabelledXray> = parts.valid.iter().map(|&i| &dataset.items[i]).collect();
