@@ -108,3 +108,34 @@ fn every_architecture_has_a_readable_name() {
     assert_eq!(Architecture::readable("seed-cnn (fine-tuned)"), "Notebook CNN (fine-tuned)");
     assert_eq!(Architecture::readable("another model"), "another model");
 }
+
+/// Which of the batch's samples a block passed through unchanged (its residual branch dropped).
+fn unchanged_samples(input: &Tensor<4>, output: Tensor<4>) -> Vec<bool> {
+    let [batch, ..] = input.dims();
+    let per_sample = |t: Tensor<4>| t.reshape([batch as i32, -1]).into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+    let (input, output) = (per_sample(input.clone()), per_sample(output));
+    let length = input.len() / batch;
+    (0..batch).map(|i| input[i * length..(i + 1) * length] == output[i * length..(i + 1) * length]).collect()
+}
+
+#[test]
+fn drop_path_drops_whole_samples_residual_branches_only_while_training() {
+    use bone_fracture::model::EfficientNetLiteConfig;
+    let device = Device::ndarray();
+    let training = device.clone().autodiff();
+    training.seed(3);
+    // Block 12 keeps its shape (192 channels at 1/32 of the side), so it has a residual branch:
+    // dropped with probability 0.8 × 12 / 16 = 0.6 per sample.
+    let model = EfficientNetLiteConfig::new().init(&training).with_drop_path(0.8);
+    let input = Tensor::<4>::random([16, 192, 4, 4], burn::tensor::Distribution::Default, &training);
+    let dropped = unchanged_samples(&input, model.trunk(input.clone(), 12..13));
+    let count = dropped.iter().filter(|&&d| d).count();
+    assert!((1..16).contains(&count), "whole samples dropped, not all or none: {dropped:?}");
+
+    // Frozen, or at inference, every sample runs through the block.
+    let frozen = model.clone().freeze_first(13);
+    assert!(unchanged_samples(&input, frozen.trunk(input.clone(), 12..13)).iter().all(|&d| !d));
+    let inference = model.valid();
+    let input = input.inner();
+    assert!(unchanged_samples(&input, inference.trunk(input.clone(), 12..13)).iter().all(|&d| !d));
+}

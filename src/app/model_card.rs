@@ -51,7 +51,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
             )}</dd>
             <dt>"Training"</dt>
             <dd>{format!(
-                "Adam, learning rate {}{}{}, batch {}, {} epochs ({}), seed {}, {} split with {:.0} % held out{}{}{}{}{}",
+                "Adam, learning rate {}{}{}, batch {}, {} epochs ({}), seed {}, {} split with {:.0} % held out{}{}{}{}{}{}",
                 training.learning_rate,
                 if training.trunk_lr_factor != 1.0 {
                     format!(" (× {} for the trunk)", training.trunk_lr_factor)
@@ -76,6 +76,7 @@ fn CardDetails(card: ModelCard) -> impl IntoView {
                 if training.augment { "; flips, rotations, zooms and exposure changes" } else { "" },
                 if training.label_smoothing > 0.0 { format!("; label smoothing {}", training.label_smoothing) } else { String::new() },
                 if training.mixup > 0.0 { format!("; mixup α {}", training.mixup) } else { String::new() },
+                if training.drop_path > 0.0 { format!("; stochastic depth {}", training.drop_path) } else { String::new() },
                 if training.weight_average > 0.0 {
                     format!("; weights averaged over the steps (moving average, decay {})", training.weight_average)
                 } else {

@@ -119,6 +119,9 @@ pub struct MbConv {
     pub(crate) depthwise: ConvBn,
     pub(crate) project: ConvBn,
     pub(crate) residual: bool,
+    /// Stochastic depth while training: the residual branch dropped for whole samples
+    /// ([`EfficientNetLite::with_drop_path`]; `None`: never, as every loaded model).
+    pub(crate) drop_path: Option<Dropout>,
 }
 
 impl MbConv {
@@ -128,12 +131,21 @@ impl MbConv {
             None => input.clone(),
         };
         let x = self.project.forward(self.depthwise.forward(x));
-        if self.residual {
-            x + input
-        } else {
-            x
+        match (self.residual, &self.drop_path) {
+            (true, Some(drop)) => drop_samples(drop, x) + input,
+            (true, None) => x + input,
+            (false, _) => x,
         }
     }
+}
+
+/// `x` with whole samples zeroed, each with the dropout's probability, and the rest scaled by
+/// 1 / (1 − p), while the dropout trains (one mask value per sample, drawn by the dropout
+/// itself, so freezing and inference turn it off as they turn off any dropout).
+fn drop_samples(dropout: &Dropout, x: Tensor<4>) -> Tensor<4> {
+    let [batch, ..] = x.dims();
+    let mask = dropout.forward(Tensor::ones([batch, 1, 1, 1], &x.device()));
+    x * mask
 }
 
 /// EfficientNet-Lite0: stem, 16 blocks, 1x1 head to 1280 channels, global average pooling,
@@ -161,6 +173,7 @@ impl EfficientNetLiteConfig {
                     depthwise: ConvBn::new([hidden, hidden], stage.kernel, stride, hidden, true, device),
                     project: ConvBn::new([hidden, stage.channels], 1, 1, 1, false, device),
                     residual: stride == 1 && channels == stage.channels,
+                    drop_path: None,
                 });
                 channels = stage.channels;
             }
@@ -222,6 +235,19 @@ impl EfficientNetLite {
     /// Dropout and the dense classifier on pooled features.
     pub fn classify(&self, features: Tensor<2>) -> Tensor<2> {
         self.classifier.forward(self.dropout.forward(features))
+    }
+
+    /// Stochastic depth (Huang et al. 2016) as EfficientNet was trained with it: block i's
+    /// residual branch dropped for whole samples with probability `rate × i / 16` while
+    /// training; blocks without a residual connection always run. Frozen blocks never drop
+    /// (freezing turns their dropout off). Nothing is saved with the weights: a loaded model
+    /// has none.
+    pub fn with_drop_path(self, rate: f64) -> Self {
+        let with_rate = |(i, block): (usize, MbConv)| MbConv {
+            drop_path: (rate > 0.0 && block.residual).then(|| DropoutConfig::new(rate * i as f64 / BLOCKS as f64).init()),
+            ..block
+        };
+        EfficientNetLite { blocks: self.blocks.into_iter().enumerate().map(with_rate).collect(), ..self }
     }
 
     /// Freezes all but the classifier (weights and batch-norm statistics).

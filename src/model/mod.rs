@@ -168,6 +168,15 @@ impl Classifier {
         }
     }
 
+    /// Stochastic depth while training ([`EfficientNetLite::with_drop_path`]); the other
+    /// networks have no residual blocks and are unchanged.
+    pub fn with_drop_path(self, rate: f64) -> Self {
+        match self {
+            Classifier::EfficientNet(model) => Classifier::EfficientNet(model.with_drop_path(rate)),
+            other => other,
+        }
+    }
+
     /// Freezes everything but the dense layers at the end (head-only fine-tuning): their
     /// weights get no gradients and batch norm keeps its running statistics.
     pub fn freeze_trunk(self) -> Self {

@@ -65,6 +65,11 @@ pub struct TrainingConfig {
     /// below 1, pretrained layers move more slowly than the new head (1: one rate for all).
     #[serde(default = "one")]
     pub trunk_lr_factor: f64,
+    /// Stochastic depth (0: none): EfficientNet block i's residual branch is dropped for whole
+    /// training samples with probability `drop_path × i / 16`, as EfficientNet was trained
+    /// ([`crate::model::EfficientNetLite::with_drop_path`]).
+    #[serde(default)]
+    pub drop_path: f64,
 }
 
 fn one() -> f64 {
@@ -171,6 +176,7 @@ impl TrainingConfig {
             weight_average: 0.0,
             keep: Keep::BestValidation,
             trunk_lr_factor: 1.0,
+            drop_path: 0.0,
         }
     }
 
@@ -211,9 +217,10 @@ mod tests {
         object.remove("weight_average");
         object.remove("trunk_lr_factor");
         object.remove("keep");
+        object.remove("drop_path");
         let config: TrainingConfig = serde_json::from_value(json).unwrap();
         assert_eq!((config.schedule, config.mixup, config.weight_average), (Schedule::Constant, 0.0, 0.0));
-        assert_eq!(config.trunk_lr_factor, 1.0);
+        assert_eq!((config.trunk_lr_factor, config.drop_path), (1.0, 0.0));
         assert_eq!(config.keep, Keep::BestValidation);
         assert_eq!("last".parse(), Ok(Keep::Last));
         assert!("first".parse::<Keep>().unwrap_err().contains("best` or `last"));

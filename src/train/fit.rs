@@ -118,6 +118,7 @@ pub async fn fit_source(
     // Burn draws a fresh layer's weights when they are first read, in the first step below, so
     // this seed (not one set when the model was built) gives the new layers their first weights.
     device.seed(config.init_seed());
+    let model = model.with_drop_path(config.drop_path);
     let trainable = match config.trainable {
         Trainable::Whole => model.clone(),
         Trainable::Head => model.clone().freeze_trunk(),

@@ -132,7 +132,10 @@ fn describe(args: &CvArgs, config: &bone_fracture::train::TrainingConfig) -> Str
         config.weight_average,
         config.keep,
         config.trunk_lr_factor,
-    ) + &format!(" · seed {}", args.recipe.seed)
+    ) + &match config.drop_path {
+        0.0 => String::new(),
+        rate => format!(" · drop path {rate}"),
+    } + &format!(" · seed {}", args.recipe.seed)
         + &args.recipe.init_seed.map_or(String::new(), |seed| format!(" · initial weights and dropout drawn with seed {seed}"))
         + &args.recipe.split_seed.map_or(String::new(), |seed| format!(" · folds drawn with seed {seed}"))
 }

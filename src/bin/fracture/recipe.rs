@@ -87,6 +87,10 @@ pub struct Recipe {
     /// layers) at --lr × this: below 1, pretrained blocks move more slowly than the head.
     #[arg(long, default_value_t = 1.0)]
     pub trunk_lr_factor: f64,
+    /// Stochastic depth (EfficientNet): block i's residual branch dropped for whole training
+    /// samples with probability this × i / 16 (EfficientNet was trained with 0.2; 0: none).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_path: f64,
     /// With --frozen-blocks, compute the frozen blocks once per image instead of at every
     /// step: the image and N-1 augmented variants of it (with --augment each step picks one).
     /// 0: no cache.
@@ -126,6 +130,7 @@ impl Recipe {
         config.weight_average = self.weight_average;
         config.keep = self.keep;
         config.trunk_lr_factor = self.trunk_lr_factor;
+        config.drop_path = self.drop_path;
         config
     }
 
