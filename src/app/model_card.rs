@@ -218,13 +218,21 @@ fn soup_text(runs: &[TrainingConfig]) -> String {
     )
 }
 
-/// A soup member's training, as it differs from the others'.
+/// A soup member's training: what its runs can differ in — what was trained, how long, the
+/// seeds and the regularisers it used.
 pub(super) fn run_text(t: &TrainingConfig) -> String {
-    match t.trainable {
-        Trainable::AfterBlock(n) => format!("{n} blocks frozen, {} epochs, seed {}", t.epochs, t.seed),
-        Trainable::Head => format!("head only, {} epochs, seed {}", t.epochs, t.seed),
-        Trainable::Whole => format!("every layer, {} epochs, seed {}", t.epochs, t.seed),
-    }
+    let trained = match t.trainable {
+        Trainable::AfterBlock(n) => format!("{n} blocks frozen"),
+        Trainable::Head => "head only".to_string(),
+        Trainable::Whole => "every layer".to_string(),
+    };
+    let mut parts = vec![trained, format!("{} epochs", t.epochs), format!("seed {}", t.seed)];
+    parts.extend(t.init_seed.map(|seed| format!("initial weights from seed {seed}")));
+    parts.extend((t.label_smoothing > 0.0).then(|| format!("label smoothing {}", t.label_smoothing)));
+    parts.extend(t.class_weighted.then(|| "classes weighted".to_string()));
+    parts.extend((t.mixup > 0.0).then(|| format!("mixup α {}", t.mixup)));
+    parts.extend((t.drop_path > 0.0).then(|| format!("stochastic depth {}", t.drop_path)));
+    parts.join(", ")
 }
 
 fn split_name(split: SplitKind) -> &'static str {
