@@ -239,3 +239,42 @@ fn a_trunk_learning_rate_factor_scales_the_trunks_update_and_leaves_the_heads() 
     }
     assert!(trunk_moved >= 4 && head_moved >= 2, "the step moved {trunk_moved} trunk and {head_moved} head tensors");
 }
+
+/// Stochastic depth draws a mask per trainable residual block in every step, from the device's
+/// generator that also draws the fresh head; runs that freeze different numbers of blocks, with
+/// or without it, must still start from one head, or their weights cannot be averaged into a
+/// soup. With a learning rate of 0 the head a run keeps is the one it started from.
+#[test]
+fn runs_start_from_one_head_whatever_they_freeze_and_drop() {
+    use bone_fracture::classes::FractureClass;
+    use bone_fracture::data::LabelledXray;
+    use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
+    use bone_fracture::train::{fit, Keep, Trainable};
+
+    let items: Vec<LabelledXray> = [0, 3, 7]
+        .into_iter()
+        .map(|label| LabelledXray {
+            xray: common::synthetic_xray(label),
+            class: FractureClass::from_index(label).expect("a class"),
+            group: format!("g{label}"),
+            file: format!("{label}.png"),
+        })
+        .collect();
+    let items: Vec<&LabelledXray> = items.iter().collect();
+    let device = Device::flex();
+    let starting_head = |frozen: usize, drop_path: f64| {
+        let mut config = TrainingConfig::new(Architecture::efficientnet_lite0(), SplitKind::Group);
+        (config.epochs, config.batch_size, config.learning_rate) = (1, 3, 0.0);
+        (config.trainable, config.keep, config.drop_path) = (Trainable::AfterBlock(frozen), Keep::Last, drop_path);
+        let network = efficientnet_from_pth(&default_pth_path(), Head::Fresh, &device).expect("the ImageNet weights load");
+        let outcome =
+            pollster::block_on(fit(&config, Classifier::EfficientNet(network), &items, &items, &device, &mut ())).expect("a run");
+        // The classifier's weight and bias come last in module order.
+        tensors_in_order(&outcome.model).into_iter().rev().take(2).map(|(_, values)| values).collect::<Vec<_>>()
+    };
+    let shipped = starting_head(11, 0.0);
+    assert_eq!(shipped[1].len(), 1280 * 10, "the classifier's weight");
+    for (frozen, drop_path) in [(10, 0.0), (11, 0.8), (10, 0.8)] {
+        assert!(starting_head(frozen, drop_path) == shipped, "{frozen} frozen, drop path {drop_path}: another head");
+    }
+}
