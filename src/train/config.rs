@@ -18,7 +18,7 @@ pub struct TrainingConfig {
     /// views — and the device's generator unless `init_seed` is set.
     pub seed: u64,
     /// Seeds the device's generator apart from `seed`: a new layer's first weights (Burn draws
-    /// them when first read, in the first step) and the dropout masks. Runs that share it and
+    /// them when first read, as training starts) and the dropout masks. Runs that share it and
     /// differ in `seed` start from one network on other batches and views, so their weights
     /// can be averaged into a soup.
     #[serde(default, skip_serializing_if = "Option::is_none")]

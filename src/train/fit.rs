@@ -115,8 +115,9 @@ pub async fn fit_source(
     if train.is_empty() {
         return Err(TrainError::NoData("the training part of the split is empty".into()));
     }
-    // Burn draws a fresh layer's weights when they are first read, in the first step below, so
-    // this seed (not one set when the model was built) gives the new layers their first weights.
+    // Burn draws a fresh layer's weights when they are first read — after this point, and before
+    // the first step draws any dropout mask (tests/training_step.rs) — so this seed (not one set
+    // when the model was built) gives the new layers their first weights.
     device.seed(config.init_seed());
     let model = model.with_drop_path(config.drop_path);
     let trainable = match config.trainable {
