@@ -4,7 +4,6 @@
 
 mod common;
 
-use bone_fracture::classes::FractureClass;
 use bone_fracture::data::LabelledXray;
 use bone_fracture::model::Classifier;
 use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
@@ -16,15 +15,7 @@ use rand::SeedableRng;
 const FIRST_BLOCK: usize = 11;
 
 fn items() -> Vec<LabelledXray> {
-    [0, 3, 7]
-        .into_iter()
-        .map(|label| LabelledXray {
-            xray: common::synthetic_xray(label),
-            class: FractureClass::from_index(label).expect("a class"),
-            group: format!("g{label}"),
-            file: format!("{label}.png"),
-        })
-        .collect()
+    common::labelled_xrays(&[0, 3, 7])
 }
 
 fn max_difference(a: &[[f32; 10]], b: &[[f32; 10]]) -> f32 {

@@ -246,20 +246,11 @@ fn a_trunk_learning_rate_factor_scales_the_trunks_update_and_leaves_the_heads() 
 /// soup. With a learning rate of 0 the head a run keeps is the one it started from.
 #[test]
 fn runs_start_from_one_head_whatever_they_freeze_and_drop() {
-    use bone_fracture::classes::FractureClass;
     use bone_fracture::data::LabelledXray;
     use bone_fracture::store::pytorch::{default_pth_path, efficientnet_from_pth, Head};
     use bone_fracture::train::{fit, Keep, Trainable};
 
-    let items: Vec<LabelledXray> = [0, 3, 7]
-        .into_iter()
-        .map(|label| LabelledXray {
-            xray: common::synthetic_xray(label),
-            class: FractureClass::from_index(label).expect("a class"),
-            group: format!("g{label}"),
-            file: format!("{label}.png"),
-        })
-        .collect();
+    let items = common::labelled_xrays(&[0, 3, 7]);
     let items: Vec<&LabelledXray> = items.iter().collect();
     let device = Device::flex();
     let starting_head = |frozen: usize, drop_path: f64| {

@@ -4,7 +4,8 @@
 pub mod dicom;
 pub mod odd;
 
-use bone_fracture::data::{decode_xray, Xray};
+use bone_fracture::classes::FractureClass;
+use bone_fracture::data::{decode_xray, LabelledXray, Xray};
 use bone_fracture::model::Classifier;
 use burn::store::ModuleSnapshot;
 use image::{ImageFormat, Rgb, RgbImage};
@@ -40,6 +41,19 @@ pub fn synthetic_folder(per_class: usize) -> tempfile::TempDir {
 /// The preprocessed synthetic image of `label`.
 pub fn synthetic_xray(label: usize) -> Xray {
     decode_xray(&synthetic_png(label, 96, 80)).expect("fixtures decode")
+}
+
+/// One labelled synthetic X-ray per label, each in its own near-duplicate group.
+pub fn labelled_xrays(labels: &[usize]) -> Vec<LabelledXray> {
+    labels
+        .iter()
+        .map(|&label| LabelledXray {
+            xray: synthetic_xray(label),
+            class: FractureClass::from_index(label).expect("a class"),
+            group: format!("g{label}"),
+            file: format!("{label}.png"),
+        })
+        .collect()
 }
 
 /// Checks that the committed copies in `dir` (relative to the crate) are the generators'
