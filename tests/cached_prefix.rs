@@ -14,10 +14,6 @@ use rand::SeedableRng;
 
 const FIRST_BLOCK: usize = 11;
 
-fn items() -> Vec<LabelledXray> {
-    common::labelled_xrays(&[0, 3, 7])
-}
-
 fn max_difference(a: &[[f32; 10]], b: &[[f32; 10]]) -> f32 {
     a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
@@ -29,7 +25,7 @@ fn cached_views_stand_in_for_the_frozen_blocks() {
     // ImageNet's trunk, so that different views give different features and predictions.
     let network = efficientnet_from_pth(&default_pth_path(), Head::Fresh, &device).expect("the ImageNet weights load");
     let model = Classifier::EfficientNet(network).valid();
-    let items = items();
+    let items = common::labelled_xrays(&[0, 3, 7]);
     let refs: Vec<&LabelledXray> = items.iter().collect();
     let mut rng = StdRng::seed_from_u64(5);
     let cache = pollster::block_on(Cached::build(&model, &refs, FIRST_BLOCK, 3, &mut rng, 2, &device)).expect("a cache");
